@@ -1,7 +1,7 @@
 """Generate README.md from nbs/index.ipynb without Quarto.
 
-nbdev_readme renders the README with Quarto, which these machines cannot install. This script
-runs nbdev's own notebook processors (the ones the docs build uses) on index.ipynb, then converts
+nbdev_readme renders the README with Quarto, a separate program that pip cannot install. This
+script runs nbdev's own notebook processors (the ones the docs build uses) on index.ipynb, then converts
 the result to Markdown with nbconvert. With --check it only reports whether README.md is current.
 """
 import argparse

@@ -56,7 +56,7 @@ def _load_hub(source: str) -> DatasetDict:
 
 # %% ../nbs/05_data.ipynb #1d2994c1
 def load_corpus(source: str = "tinystories",  # bundled corpus name, local file path(s) joined by commas, or hub dataset name
-                text_field: str = "text",      # column that holds the documents
+                text_field: str = "text",      # column that contains the documents
                 val_fraction: float = 0.05,    # share of documents held out when the corpus has no validation split
                 seed: int = 0) -> DatasetDict:  # seed of that split
     "Load a corpus as a `DatasetDict` with `train` and `validation` splits of non-empty documents."

@@ -65,7 +65,8 @@ def _coerce(value, annotation: str, key: str):
         if annotation == "bool" and isinstance(value, bool): return value
         if annotation == "str":
             # YAML 1.1 reads off/on/no/yes as booleans; string settings such as amp mean the word.
-            return ("on" if value else "off") if isinstance(value, bool) else str(value)
+            if isinstance(value, bool): return "on" if value else "off"
+            return str(value)
         if annotation not in ("float", "int", "bool", "str"): return value
     except (TypeError, ValueError): pass
     raise LiquidError(f"invalid value {value!r} for {key}: expected {annotation}.")

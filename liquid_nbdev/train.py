@@ -182,7 +182,8 @@ def autocast_for(device: torch.device, amp: str):
     "Autocast context and dtype for `amp` on `device`: `auto` uses bf16 on CUDA where supported, fp16 on older GPUs, and nothing on CPU."
     valid = ("auto", "bf16", "fp16", "off")
     if amp not in valid: raise LiquidError(f"invalid amp {amp!r}. Valid values: {', '.join(valid)}.")
-    if amp == "auto": amp = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if device.type == "cuda" else "off"
+    if amp == "auto" and device.type != "cuda": amp = "off"
+    elif amp == "auto": amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if amp == "off": return contextlib.nullcontext(), None
     dtype = torch.bfloat16 if amp == "bf16" else torch.float16
     return torch.autocast(device_type=device.type, dtype=dtype), dtype
@@ -235,7 +236,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
     step, best_val, tokens_seen = 0, float("inf"), 0
     if resume: step, best_val, tokens_seen = _restore(out, model, optimizer, scaler, device)
     elif (out / "last").exists():
-        raise LiquidError(f"'{out}' already holds a run. Pass --resume to continue it or --out with a new folder.")
+        raise LiquidError(f"'{out}' already contains a run. Pass --resume to continue it or --out with a new folder.")
     out.mkdir(parents=True, exist_ok=True)
 
     tokens_per_step = cfg.batch_size * cfg.block_size * cfg.grad_accum
