@@ -5,13 +5,13 @@
 # %% ../nbs/07_generate.ipynb #7b5bf532
 from __future__ import annotations
 
+import argparse
 import codecs
 import sys
 from typing import Callable, Iterator
 
 import torch
 from fastcore.basics import patch
-from fastcore.script import call_parse
 
 from .core import LiquidError, cli_errors, get_device
 from .model import LiquidState, MiniLiquidGPT
@@ -19,7 +19,7 @@ from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', 'generate_cli']
+__all__ = ['check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', 'generate_parser', 'generate_cli']
 
 # %% ../nbs/07_generate.ipynb #1dfe3b2e
 def check_sampling(temperature: float, top_k: int | None, top_p: float | None, max_new_tokens: int = 1):
@@ -109,22 +109,28 @@ def generate(self: MiniLiquidGPT,
     return "".join(pieces)
 
 # %% ../nbs/07_generate.ipynb #17cff9da
-@call_parse
+def generate_parser() -> argparse.ArgumentParser:
+    "Command-line options of `liquid-generate`."
+    p = argparse.ArgumentParser(prog="liquid-generate", description="Continue a prompt with a trained model, printing tokens as they are sampled.")
+    p.add_argument("checkpoint", help="checkpoint folder written by liquid-train, e.g. runs/quick/best")
+    p.add_argument("prompt", help="text to continue")
+    p.add_argument("--max_new_tokens", type=int, default=100, help="tokens to generate at most (default: 100)")
+    p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature; 0 is greedy (default: 0.8)")
+    p.add_argument("--top_k", type=int, default=50, help="keep the k most likely tokens; 0 disables (default: 50)")
+    p.add_argument("--top_p", type=float, default=1.0, help="nucleus sampling mass; 1.0 disables (default: 1.0)")
+    p.add_argument("--seed", type=int, default=None, help="sampler seed, for repeatable output")
+    p.add_argument("--no_plasticity", action="store_true", help="freeze the Hebbian traces while generating")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
+    return p
+
 @cli_errors
-def generate_cli(checkpoint: str,                 # checkpoint folder written by liquid-train, e.g. runs/quick/best
-                 prompt: str,                     # text to continue
-                 max_new_tokens: int = 100,       # tokens to generate at most
-                 temperature: float = 0.8,        # softmax temperature; 0 is greedy
-                 top_k: int = 50,                 # keep the k most likely tokens; 0 disables
-                 top_p: float = 1.0,              # nucleus sampling mass; 1.0 disables
-                 seed: int = None,                # sampler seed, for repeatable output
-                 no_plasticity: bool = False,     # freeze the Hebbian traces while generating
-                 device: str = "cpu"):            # "cpu", "cuda", "mps" or "auto"
-    "Continue a prompt with a trained model, printing tokens as they are sampled."
-    if not prompt.strip(): raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
-    model, _ = load_checkpoint(checkpoint, get_device(device))
-    sys.stdout.write(prompt); sys.stdout.flush()
+def generate_cli(argv: list[str] | None = None):
+    "Entry point of `liquid-generate`."
+    args = generate_parser().parse_args(argv)
+    if not args.prompt.strip(): raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+    model, _ = load_checkpoint(args.checkpoint, get_device(args.device))
+    sys.stdout.write(args.prompt); sys.stdout.flush()
     def show(piece): sys.stdout.write(piece); sys.stdout.flush()
-    model.generate(prompt, max_new_tokens, temperature, top_k or None, top_p if top_p < 1 else None, seed,
-                   plasticity=not no_plasticity, on_text=show)
+    model.generate(args.prompt, args.max_new_tokens, args.temperature, args.top_k or None,
+                   args.top_p if args.top_p < 1 else None, args.seed, plasticity=not args.no_plasticity, on_text=show)
     sys.stdout.write("\n")

@@ -5,12 +5,12 @@
 # %% ../nbs/08_plasticity_test.ipynb #31dd06a1
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from fastcore.script import Param, call_parse
 
 from .core import LiquidError, cli_errors, get_device
 from .data import load_corpus, tokenize_split
@@ -20,7 +20,7 @@ from .train import load_checkpoint
 
 # %% auto #0
 __all__ = ['FACTS', 'MODES', 'Fact', 'continuation_logprob', 'probe_score', 'distractor_ids', 'run_plasticity_test', 'summarize',
-           'format_table', 'plasticity_test_cli']
+           'format_table', 'plasticity_test_parser', 'plasticity_test_cli']
 
 # %% ../nbs/08_plasticity_test.ipynb #8f49b79e
 @dataclass
@@ -132,17 +132,24 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/08_plasticity_test.ipynb #12b02152
-@call_parse
+def plasticity_test_parser() -> argparse.ArgumentParser:
+    "Command-line options of `liquid-plasticity-test`."
+    p = argparse.ArgumentParser(prog="liquid-plasticity-test",
+                                description="Run the ZEPHYR/Bloop plasticity test on a checkpoint: print a table and write JSON.")
+    p.add_argument("checkpoint", help="checkpoint folder written by liquid-train")
+    p.add_argument("--distractors", type=int, nargs="*", default=[0, 16, 64, 256], help="distractor lengths in tokens (default: 0 16 64 256)")
+    p.add_argument("--json_path", default=None, help="where to write the full results (default: <checkpoint>/plasticity.json)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
+    return p
+
 @cli_errors
-def plasticity_test_cli(checkpoint: str,  # checkpoint folder written by liquid-train
-                        distractors: Param("distractor lengths in tokens", int, nargs="*") = None,
-                        json_path: str = None,  # where to write the full results; default <checkpoint>/plasticity.json
-                        device: str = "cpu"):   # "cpu", "cuda", "mps" or "auto"
-    "Run the ZEPHYR/Bloop plasticity test on a checkpoint: print a table and write JSON."
-    model, meta = load_checkpoint(checkpoint, get_device(device))
-    result = run_plasticity_test(model, FACTS, tuple(distractors or (0, 16, 64, 256)))
+def plasticity_test_cli(argv: list[str] | None = None):
+    "Entry point of `liquid-plasticity-test`."
+    args = plasticity_test_parser().parse_args(argv)
+    model, meta = load_checkpoint(args.checkpoint, get_device(args.device))
+    result = run_plasticity_test(model, FACTS, tuple(args.distractors))
     result["checkpoint"] = meta["path"]
     print(format_table(result))
-    path = Path(json_path or Path(meta["path"]) / "plasticity.json")
+    path = Path(args.json_path or Path(meta["path"]) / "plasticity.json")
     path.write_text(json.dumps(result, indent=2))
     print(f"wrote {path}")

@@ -5,6 +5,7 @@
 # %% ../nbs/06_train.ipynb #219df0db
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import torch
 import yaml
-from fastcore.script import Param, call_parse
 from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 from tqdm.auto import tqdm
@@ -28,7 +28,7 @@ from .model import MiniLiquidGPT, ModelConfig, dataclass_from_dict
 # %% auto #0
 __all__ = ['CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'RunConfig', 'load_config', 'get_lr', 'make_optimizer',
            'save_checkpoint', 'read_checkpoint_info', 'load_checkpoint', 'load_optimizer_state', 'autocast_for',
-           'evaluate', 'train', 'plot_metrics', 'train_cli']
+           'evaluate', 'train', 'plot_metrics', 'train_parser', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #cf08fef9
 @dataclass
@@ -315,16 +315,23 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path | None = None):
     return fig
 
 # %% ../nbs/06_train.ipynb #acb7cb7f
-@call_parse
+def train_parser() -> argparse.ArgumentParser:
+    "Command-line options of `liquid-train`."
+    p = argparse.ArgumentParser(prog="liquid-train", description="Train a MiniLiquidGPT and write checkpoints, metrics.jsonl and loss.png.")
+    p.add_argument("--config", default="quick", help=f"config name ({', '.join(CONFIG_NAMES)}) or YAML file (default: quick)")
+    p.add_argument("--out", default=None, help="output folder (default: runs/<config name>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in <out>/last")
+    p.add_argument("--overrides", nargs="*", default=[], metavar="SECTION.KEY=VALUE",
+                   help="settings on top of the config, e.g. train.max_steps=50 model.d_model=128")
+    p.add_argument("--no_progress", action="store_true", help="print log lines instead of a progress bar")
+    return p
+
 @cli_errors
-def train_cli(config: str = "quick",  # config name (quick, small, base, colab_t4, large) or YAML file
-              out: str = None,         # output folder; default runs/<config name>
-              resume: bool = False,    # continue from <out>/last
-              overrides: Param("section.key=value settings, e.g. train.max_steps=50", str, nargs="*") = None,
-              no_progress: bool = False):  # hide the progress bar (log lines still print)
-    "Train a MiniLiquidGPT and write checkpoints, metrics.jsonl and loss.png."
-    run = load_config(config, overrides)
-    out = out or os.path.join("runs", Path(config).stem)
-    summary = train(run, out, resume=resume, progress=not no_progress)
+def train_cli(argv: list[str] | None = None):
+    "Entry point of `liquid-train`."
+    args = train_parser().parse_args(argv)
+    run = load_config(args.config, args.overrides)
+    out = args.out or os.path.join("runs", Path(args.config).stem)
+    summary = train(run, out, resume=args.resume, progress=not args.no_progress)
     print(f"done: {summary['step']} steps, {summary['tokens_seen']:,} tokens in {summary['seconds']:.0f} s | "
           f"best val loss {summary['best_val_loss']:.3f} | best val ppl {summary['best_val_ppl']:.2f} | checkpoint {out}/best")
