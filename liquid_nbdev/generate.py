@@ -15,6 +15,7 @@ from fastcore.basics import patch
 
 from .core import LiquidError, cli_errors, get_device
 from .model import LiquidState, MiniLiquidGPT
+from .transformer import MiniGPT
 from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
 
@@ -87,7 +88,7 @@ class TextStreamer:
 
 # %% ../nbs/07_generate.ipynb #e4afad13
 @patch
-def generate(self: MiniLiquidGPT,
+def generate(self: MiniLiquidGPT | MiniGPT,
              prompt: str,                              # text to continue
              max_new_tokens: int = 100,
              temperature: float = 0.8,

@@ -139,6 +139,8 @@ def plasticity_test_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="checkpoint folder written by liquid-train")
     p.add_argument("--distractors", type=int, nargs="*", default=[0, 16, 64, 256], help="distractor lengths in tokens (default: 0 16 64 256)")
     p.add_argument("--json_path", default=None, help="where to write the full results (default: <checkpoint>/plasticity.json)")
+    p.add_argument("--context_window", type=int, default=None,
+                   help="transformer checkpoints only: attention window in tokens, to test facts that have left the context")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     return p
 
@@ -147,8 +149,12 @@ def plasticity_test_cli(argv: list[str] | None = None):
     "Entry point of `liquid-plasticity-test`."
     args = plasticity_test_parser().parse_args(argv)
     model, meta = load_checkpoint(args.checkpoint, get_device(args.device))
+    if args.context_window is not None:
+        if not hasattr(model, "set_context_window"):
+            raise LiquidError(f"--context_window applies to transformer checkpoints, and '{meta['path']}' is a {meta.get('model_type', 'liquid')} model.")
+        model.set_context_window(args.context_window)
     result = run_plasticity_test(model, FACTS, tuple(args.distractors))
-    result["checkpoint"] = meta["path"]
+    result.update(checkpoint=meta["path"], model_type=meta.get("model_type", "liquid"), context_window=args.context_window)
     print(format_table(result))
     path = Path(args.json_path or Path(meta["path"]) / "plasticity.json")
     path.write_text(json.dumps(result, indent=2))

@@ -24,11 +24,13 @@ from tqdm.auto import tqdm
 from .core import LiquidError, cli_errors, get_device, package_path, set_seed
 from .data import TokenBlocks, load_corpus, tokenize_split
 from .model import MiniLiquidGPT, ModelConfig, dataclass_from_dict
+from .transformer import MiniGPT, TransformerConfig
 
 # %% auto #0
-__all__ = ['CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'RunConfig', 'load_config', 'get_lr', 'make_optimizer',
-           'save_checkpoint', 'read_checkpoint_info', 'load_checkpoint', 'load_optimizer_state', 'autocast_for',
-           'evaluate', 'train', 'plot_metrics', 'train_parser', 'train_cli']
+__all__ = ['MODEL_TYPES', 'CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'RunConfig', 'model_type_of',
+           'model_config_from_dict', 'build_model', 'load_config', 'get_lr', 'make_optimizer', 'save_checkpoint',
+           'read_checkpoint_info', 'load_checkpoint', 'load_optimizer_state', 'autocast_for', 'evaluate', 'train',
+           'plot_metrics', 'train_parser', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #cf08fef9
 @dataclass
@@ -57,11 +59,28 @@ class TrainConfig:
 @dataclass
 class RunConfig:
     "A model config and a training config, as stored in YAML files and checkpoints."
-    model: ModelConfig
+    model: ModelConfig | TransformerConfig
     train: TrainConfig
 
+# %% ../nbs/06_train.ipynb #86235545
+MODEL_TYPES = {"liquid": (ModelConfig, MiniLiquidGPT), "transformer": (TransformerConfig, MiniGPT)}
+
+def model_type_of(cfg) -> str:
+    "Name of the model type that config `cfg` belongs to."
+    return next(name for name, (cfg_cls, _) in MODEL_TYPES.items() if isinstance(cfg, cfg_cls))
+
+def model_config_from_dict(values: dict, model_type: str = "liquid"):
+    "Build the config of `model_type` from a dictionary, naming unknown types and keys."
+    if model_type not in MODEL_TYPES:
+        raise LiquidError(f"unknown model type {model_type!r}. Valid types: {', '.join(MODEL_TYPES)}.")
+    return dataclass_from_dict(MODEL_TYPES[model_type][0], values, "model")
+
+def build_model(cfg) -> MiniLiquidGPT | MiniGPT:
+    "Create the model that config `cfg` describes."
+    return MODEL_TYPES[model_type_of(cfg)][1](cfg)
+
 # %% ../nbs/06_train.ipynb #efc3fad1
-CONFIG_NAMES = ("quick", "small", "base", "colab_t4", "large")
+CONFIG_NAMES = ("quick", "small", "base", "colab_t4", "large", "transformer_quick", "transformer_base")
 
 def _read_yaml(name_or_path: str) -> dict:
     path = Path(name_or_path)
@@ -86,7 +105,8 @@ def load_config(name_or_path: str = "quick", overrides: list[str] | None = None)
         if not sep or not dot or section not in sections:
             raise LiquidError(f"invalid override {item!r}. Write section.key=value, e.g. train.max_steps=50 or model.d_model=128.")
         sections[section][field] = yaml.safe_load(raw)
-    return RunConfig(dataclass_from_dict(ModelConfig, sections["model"], "model"),
+    model_type = sections["model"].pop("type", "liquid")
+    return RunConfig(model_config_from_dict(sections["model"], model_type),
                      dataclass_from_dict(TrainConfig, sections["train"], "train"))
 
 # %% ../nbs/06_train.ipynb #03115a79
@@ -115,14 +135,14 @@ def _optimizer_tensors(optimizer) -> tuple[dict, list]:
     tensors = {f"state.{i}.{k}": v.detach().contiguous().cpu() for i, s in sd["state"].items() for k, v in s.items()}
     return tensors, sd["param_groups"]
 
-def save_checkpoint(path: str | Path, model: MiniLiquidGPT, run: RunConfig, info: dict, optimizer=None):
+def save_checkpoint(path: str | Path, model: MiniLiquidGPT | MiniGPT, run: RunConfig, info: dict, optimizer=None):
     "Write model weights, optimizer state and `info` (step, losses) to folder `path`, replacing it atomically."
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_model(model, str(tmp / "model.safetensors"))
-    meta = {"format": CHECKPOINT_FORMAT, "model_config": asdict(run.model), "train_config": asdict(run.train), **info}
+    meta = {"format": CHECKPOINT_FORMAT, "model_type": model_type_of(run.model), "model_config": asdict(run.model), "train_config": asdict(run.train), **info}
     if optimizer is not None:
         tensors, meta["param_groups"] = _optimizer_tensors(optimizer)
         save_file(tensors, str(tmp / "optimizer.safetensors"))
@@ -151,10 +171,10 @@ def read_checkpoint_info(path: str | Path) -> dict:
     meta["path"] = str(path)
     return meta
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[MiniLiquidGPT, dict]:
+def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[MiniLiquidGPT | MiniGPT, dict]:
     "Load a checkpoint folder. Returns the model (in eval mode) and the checkpoint info."
     meta = read_checkpoint_info(path)
-    model = MiniLiquidGPT(dataclass_from_dict(ModelConfig, meta["model_config"], "model"))
+    model = build_model(model_config_from_dict(meta["model_config"], meta.get("model_type", "liquid")))
     try:
         missing, unexpected = load_model(model, str(Path(meta["path"]) / "model.safetensors"), strict=False, device=str(device))
     except (SafetensorError, OSError, RuntimeError) as e:
@@ -230,7 +250,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
     ctx, amp_dtype = autocast_for(device, cfg.amp)
     train_blocks, val_blocks = _prepare_data(cfg)
 
-    model = MiniLiquidGPT(run.model).to(device)
+    model = build_model(run.model).to(device)
     optimizer = make_optimizer(model, cfg)
     scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
     step, best_val, tokens_seen = 0, float("inf"), 0
@@ -317,7 +337,7 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path | None = None):
 # %% ../nbs/06_train.ipynb #acb7cb7f
 def train_parser() -> argparse.ArgumentParser:
     "Command-line options of `liquid-train`."
-    p = argparse.ArgumentParser(prog="liquid-train", description="Train a MiniLiquidGPT and write checkpoints, metrics.jsonl and loss.png.")
+    p = argparse.ArgumentParser(prog="liquid-train", description="Train a model and write checkpoints, metrics.jsonl and loss.png.")
     p.add_argument("--config", default="quick", help=f"config name ({', '.join(CONFIG_NAMES)}) or YAML file (default: quick)")
     p.add_argument("--out", default=None, help="output folder (default: runs/<config name>)")
     p.add_argument("--resume", action="store_true", help="continue the run in <out>/last")

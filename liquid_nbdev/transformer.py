@@ -135,3 +135,11 @@ def forward(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, targ
     loss = None
     if targets is not None: loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
     return logits, loss, KVCache(state.pos + T, ks, vs)
+
+# %% ../nbs/09_transformer.ipynb #38f43d3c
+@patch
+def set_context_window(self: MiniGPT, window: int):
+    "Limit attention to the last `window` tokens from now on."
+    if window < 1: raise LiquidError(f"context_window must be at least 1, got {window}.")
+    self.cfg.context_window = window
+    for block in self.blocks: block.attn.window = window

@@ -126,3 +126,45 @@ def test_train_on_local_text_file(tmp_path):
     text.write_text("\n\n".join(stories))
     result = run("liquid-train", "--out", str(tmp_path / "e"), "--no_progress", "--overrides", *TINY, f"train.data={text}")
     assert "best val ppl" in result.stdout
+
+
+def test_eval_reports_both_modes(trained, tmp_path):
+    out, _ = trained
+    path, plot = tmp_path / "eval.json", tmp_path / "position.png"
+    result = run("liquid-eval", str(out / "best"), "--max_docs", "3", "--json_path", str(path), "--plot_path", str(plot))
+    assert "bpb" in result.stdout
+    results = json.loads(path.read_text())["results"]
+    assert len(results) == 2  # a liquid checkpoint is evaluated with plasticity on and off
+    assert all(r["docs"] == 3 for r in results.values())
+    assert plot.is_file()
+
+
+def test_eval_unknown_split_errors(trained):
+    out, _ = trained
+    result = run("liquid-eval", str(out / "best"), "--split", "tset", ok=False)
+    assert "split 'tset' not found" in result.stderr
+
+
+def test_context_window_needs_transformer(trained):
+    out, _ = trained
+    result = run("liquid-plasticity-test", str(out / "best"), "--context_window", "8", ok=False)
+    assert "applies to transformer checkpoints" in result.stderr
+
+
+def test_transformer_runs_every_command(tmp_path):
+    out = tmp_path / "gpt"
+    run("liquid-train", "--config", "transformer_quick", "--out", str(out), "--no_progress", "--overrides",
+        "model.d_model=16", "model.n_head=2", *TINY[2:])
+    assert run("liquid-generate", str(out / "best"), "Once", "--max_new_tokens", "4", "--seed", "0").stdout.startswith("Once")
+    table = run("liquid-plasticity-test", str(out / "best"), "--distractors", "0", "8", "--context_window", "4").stdout
+    assert "bloop" in table
+    assert "transformer" in run("liquid-eval", str(out / "best"), "--max_docs", "2").stdout
+
+
+def test_bench_quick_prints_ratios(tmp_path):
+    path = tmp_path / "bench.json"
+    result = run("liquid-bench", "--quick", "--batch_size", "2", "--context", "16", "--json_path", str(path))
+    assert "train tokens/s, fp32, 2 x 16" in result.stdout
+    assert "one plastic update per token (ms)" in result.stdout
+    data = json.loads(path.read_text())
+    assert set(data["models"]) == {"liquid", "transformer"}
