@@ -11,6 +11,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -346,10 +347,15 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--no_progress", action="store_true", help="print log lines instead of a progress bar")
     return p
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
 @cli_errors
 def train_cli(argv: list[str] | None = None):
     "Entry point of `liquid-train`."
     args = train_parser().parse_args(argv)
+    # A job scheduler stops a run with SIGTERM: handle it like Ctrl-C, which saves <out>/last first.
+    signal.signal(signal.SIGTERM, _interrupt)
     run = load_config(args.config, args.overrides)
     out = args.out or os.path.join("runs", Path(args.config).stem)
     summary = train(run, out, resume=args.resume, progress=not args.no_progress)

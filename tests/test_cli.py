@@ -4,8 +4,9 @@ Each command runs in a subprocess, as a user would run it. Bad input must exit w
 print an error that names the value, and show no traceback.
 """
 import json
+import signal
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,19 @@ def test_bench_quick_prints_ratios(tmp_path):
     assert "one plastic update per token (ms)" in result.stdout
     data = json.loads(path.read_text())
     assert set(data["models"]) == {"liquid", "transformer"}
+
+
+def test_sigterm_saves_last_checkpoint(tmp_path):
+    out = tmp_path / "stopped"
+    proc = subprocess.Popen(["liquid-train", "--out", str(out), "--no_progress", "--overrides", *TINY, "train.max_steps=100000"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "last" / "checkpoint.json").is_file() and time.time() < deadline:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Continue with --resume" in stdout
+    assert "Traceback" not in stderr
+    step = json.loads((out / "last" / "checkpoint.json").read_text())["step"]
+    assert step >= 3
