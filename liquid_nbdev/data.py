@@ -20,8 +20,8 @@ from .tokenizer import EOT_ID, get_tokenizer
 __all__ = ['BUNDLED_CORPORA', 'LOCAL_BUILDERS', 'load_corpus', 'cache_dir', 'tokenize_split', 'TokenBlocks']
 
 # %% ../nbs/05_data.ipynb #cb956633
-BUNDLED_CORPORA = {"tinystories": {"train": ("assets", "tinystories", "train.jsonl"),
-                                   "validation": ("assets", "tinystories", "validation.jsonl")}}
+BUNDLED_CORPORA = {name: {split: ("assets", name, f"{split}.jsonl") for split in ("train", "validation")}
+                   for name in ("tinystories", "gutenberg_children", "tinyshakespeare")}
 LOCAL_BUILDERS = {".txt": "text", ".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet"}
 
 def _is_local(source: str) -> bool:
@@ -60,8 +60,9 @@ def load_corpus(source: str = "tinystories",  # bundled corpus name, local file 
                 val_fraction: float = 0.05,    # share of documents held out when the corpus has no validation split
                 seed: int = 0) -> DatasetDict:  # seed of that split
     "Load a corpus as a `DatasetDict` with `train` and `validation` splits of non-empty documents."
-    if source in BUNDLED_CORPORA:
-        files = {split: str(package_path(*parts)) for split, parts in BUNDLED_CORPORA[source].items()}
+    names = [n.strip() for n in source.split(",")]
+    if all(n in BUNDLED_CORPORA for n in names):
+        files = {split: [str(package_path(*BUNDLED_CORPORA[n][split])) for n in names] for split in ("train", "validation")}
         ds = load_dataset("json", data_files=files)
     elif _is_local(source): ds = _load_local(source)
     else: ds = _load_hub(source)
