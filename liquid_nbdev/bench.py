@@ -117,9 +117,10 @@ def time_plastic_update(model: MiniLiquidGPT, device, repeats: int = 200) -> flo
     return statistics.median(times[10:])
 
 # %% ../nbs/11_bench.ipynb #ec4ac164
-def run_benchmark(quick: bool = True, device: str = "cpu", batch_size: int = 16, context: int = 256,
+def run_benchmark(quick: bool = True, device: str = "cpu", batch_size: int = 16, context: int | None = None,
                   liquid_cfg: ModelConfig | None = None, transformer_cfg: TransformerConfig | None = None) -> dict:
-    "Measure both models side by side; `quick` uses fewer steps and positions (under 2 minutes on 2 CPU cores)."
+    "Measure both models side by side; `quick` uses fewer steps, context 64 and positions up to 1024."
+    context = context or (64 if quick else 256)
     set_seed(0)
     device = get_device(device)
     liquid_cfg = liquid_cfg or ModelConfig()
@@ -188,7 +189,7 @@ def bench_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer steps and positions up to 1024")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.add_argument("--batch_size", type=int, default=16, help="training batch (default: 16)")
-    p.add_argument("--context", type=int, default=256, help="training context in tokens (default: 256)")
+    p.add_argument("--context", type=int, default=None, help="training context in tokens (default: 256, or 64 with --quick)")
     p.add_argument("--json_path", default=None, help="write the results as JSON here")
     p.add_argument("--plot_path", default=None, help="write the latency and state-size plot here (PNG)")
     return p
@@ -197,7 +198,8 @@ def bench_parser() -> argparse.ArgumentParser:
 def bench_cli(argv: list[str] | None = None):
     "Entry point of `liquid-bench`."
     args = bench_parser().parse_args(argv)
-    if args.batch_size < 1 or args.context < 1: raise LiquidError(f"--batch_size and --context must be positive, got {args.batch_size} and {args.context}.")
+    if args.batch_size < 1 or (args.context or 1) < 1:
+        raise LiquidError(f"--batch_size and --context must be positive, got {args.batch_size} and {args.context}.")
     result = run_benchmark(args.quick, args.device, args.batch_size, args.context)
     print(format_benchmark(result))
     if args.json_path: Path(args.json_path).write_text(json.dumps(result, indent=2))

@@ -26,7 +26,7 @@ __all__ = ['check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', '
 def check_sampling(temperature: float, top_k: int | None, top_p: float | None, max_new_tokens: int = 1):
     "Raise `LiquidError` for out-of-range sampling settings."
     if temperature < 0: raise LiquidError(f"temperature must be >= 0 (0 is greedy), got {temperature}.")
-    if top_k is not None and top_k < 1: raise LiquidError(f"top_k must be at least 1, got {top_k}. Leave it unset to disable it.")
+    if top_k is not None and top_k < 1: raise LiquidError(f"top_k must be at least 1, got {top_k}. Pass None to disable it.")
     if top_p is not None and not 0 < top_p <= 1: raise LiquidError(f"top_p must be in (0, 1], got {top_p}.")
     if max_new_tokens < 1: raise LiquidError(f"max_new_tokens must be at least 1, got {max_new_tokens}.")
 
@@ -129,6 +129,9 @@ def generate_cli(argv: list[str] | None = None):
     "Entry point of `liquid-generate`."
     args = generate_parser().parse_args(argv)
     if not args.prompt.strip(): raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+    if args.top_k < 0: raise LiquidError(f"--top_k must be >= 0 (0 disables it), got {args.top_k}.")
+    if not 0 < args.top_p <= 1: raise LiquidError(f"--top_p must be in (0, 1] (1 disables it), got {args.top_p}.")
+    check_sampling(args.temperature, args.top_k or None, args.top_p, args.max_new_tokens)   # before the prompt is printed
     model, _ = load_checkpoint(args.checkpoint, get_device(args.device))
     sys.stdout.write(args.prompt); sys.stdout.flush()
     def show(piece): sys.stdout.write(piece); sys.stdout.flush()

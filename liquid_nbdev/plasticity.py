@@ -19,8 +19,8 @@ from .tokenizer import get_tokenizer
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['FACTS', 'MODES', 'Fact', 'continuation_logprob', 'probe_score', 'distractor_ids', 'run_plasticity_test', 'summarize',
-           'format_table', 'plasticity_test_parser', 'plasticity_test_cli']
+__all__ = ['FACTS', 'MODES', 'TRANSFORMER_MODES', 'Fact', 'continuation_logprob', 'probe_score', 'distractor_ids',
+           'run_plasticity_test', 'summarize', 'format_table', 'plasticity_test_parser', 'plasticity_test_cli']
 
 # %% ../nbs/08_plasticity_test.ipynb #8f49b79e
 @dataclass
@@ -79,7 +79,7 @@ MODES = ("on", "off", "traces only")
 def distractor_ids(n: int) -> list[int]:
     "The first `n` tokens of the bundled TinyStories validation stories."
     tokens = tokenize_split(load_corpus("tinystories")["validation"])
-    if n > len(tokens): raise LiquidError(f"at most {len(tokens)} distractor tokens are available, {n} requested.")
+    if n > len(tokens): raise LiquidError(f"distractor length {n} is too long: {len(tokens)} tokens of distractor text are available. Pass smaller --distractors values.")
     return [int(t) for t in tokens[:n]]
 
 @torch.no_grad()
@@ -120,15 +120,19 @@ def summarize(rows: list[dict], lengths: list[int]) -> dict:
                          for mode in MODES}
     return summary
 
+TRANSFORMER_MODES = {"on": "transformer", "traces only": "cache cleared"}   # "off" equals "on" without plastic synapses
+
 def format_table(result: dict) -> str:
-    "Render the summary as a fixed-width table."
-    lengths = result["distractors"]
-    head = f"{'kind':8s} {'mode':12s} {'before':>8s} " + " ".join(f"{'N=' + str(n):>8s}" for n in lengths)
+    "Render the summary as a fixed-width table; a transformer's modes are named for what they are."
+    lengths, transformer = result["distractors"], result.get("model_type") == "transformer"
+    head = f"{'kind':8s} {'mode':13s} {'before':>8s} " + " ".join(f"{'N=' + str(n):>8s}" for n in lengths)
     lines = ["gain in log-odds (nats) of the taught continuation over the foil, after teaching and N distractor tokens",
              head, "-" * len(head)]
     for kind, modes in result["summary"].items():
         for mode, values in modes.items():
-            lines.append(f"{kind:8s} {mode:12s} {values['before']:8.3f} " + " ".join(f"{values['gain'][n]:+8.3f}" for n in lengths))
+            if transformer and mode not in TRANSFORMER_MODES: continue
+            if transformer: mode = TRANSFORMER_MODES[mode]
+            lines.append(f"{kind:8s} {mode:13s} {values['before']:8.3f} " + " ".join(f"{values['gain'][n]:+8.3f}" for n in lengths))
     return "\n".join(lines)
 
 # %% ../nbs/08_plasticity_test.ipynb #12b02152
@@ -155,6 +159,9 @@ def plasticity_test_cli(argv: list[str] | None = None):
         model.set_context_window(args.context_window)
     result = run_plasticity_test(model, FACTS, tuple(args.distractors))
     result.update(checkpoint=meta["path"], model_type=meta.get("model_type", "liquid"), context_window=args.context_window)
+    if result["model_type"] == "transformer":
+        window = model.cfg.context_window
+        print(f"transformer, attention window {window} tokens: 'cache cleared' empties the KV cache before the probe, so nothing taught is left")
     print(format_table(result))
     path = Path(args.json_path or Path(meta["path"]) / "plasticity.json")
     path.write_text(json.dumps(result, indent=2))

@@ -273,6 +273,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
 
     bar = tqdm(total=cfg.max_steps, initial=step, disable=not progress, desc="training", dynamic_ncols=True)
     t0, tokens_at_t0 = time.time(), tokens_seen
+    t_log, tokens_at_log = t0, tokens_seen    # tokens/s is measured over the last log interval, not since the start
     model.train()
     try:
         while step < cfg.max_steps:
@@ -292,7 +293,8 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
 
             if step % cfg.log_interval == 0 or step == cfg.max_steps:
                 train_loss = loss.item() * cfg.grad_accum
-                tok_s = (tokens_seen - tokens_at_t0) / max(time.time() - t0, 1e-9)
+                tok_s = (tokens_seen - tokens_at_log) / max(time.time() - t_log, 1e-9)
+                t_log, tokens_at_log = time.time(), tokens_seen
                 bar.set_postfix(loss=f"{train_loss:.3f}", tok_s=f"{tok_s:,.0f}")
                 if not progress: print(f"step {step:5d} | loss {train_loss:.3f} | lr {lr:.1e} | tok/s {tok_s:,.0f}")
                 _log_metrics(out, {"step": step, "train_loss": train_loss, "lr": lr, "tokens_seen": tokens_seen, "tok_s": tok_s})
@@ -302,7 +304,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
                 best = val_loss < best_val
                 best_val = min(best_val, val_loss)
                 bar.write(f"step {step:5d} | val loss {val_loss:.3f} | val ppl {math.exp(val_loss):8.2f} | lr {lr:.1e} | "
-                          f"tok/s {(tokens_seen - tokens_at_t0) / max(time.time() - t0, 1e-9):,.0f}")
+                          f"mean tok/s {(tokens_seen - tokens_at_t0) / max(time.time() - t0, 1e-9):,.0f}")
                 _log_metrics(out, {"step": step, "val_loss": val_loss, "val_ppl": math.exp(val_loss), "tokens_seen": tokens_seen})
                 checkpoint("last", val_loss)
                 if best: checkpoint("best", val_loss)
