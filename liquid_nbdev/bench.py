@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .core import LiquidError, cli_errors, get_device, set_seed
+from .core import LiquidError, cli_errors, finish_figure, get_device, new_figure, set_seed
 from .model import MiniLiquidGPT, ModelConfig
 from .train import autocast_for
 from .transformer import MiniGPT, TransformerConfig
@@ -34,7 +34,7 @@ def machine_info() -> dict:
             if line.startswith("model name"): cpu = line.split(":", 1)[1].strip(); break
     except OSError: pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "python": platform.python_version(), "command": " ".join(sys.argv)}
+            "python": platform.python_version(), "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:])}
     if torch.cuda.is_available(): info["gpu"] = torch.cuda.get_device_name()
     return info
 
@@ -167,10 +167,7 @@ def format_benchmark(result: dict) -> str:
 # %% ../nbs/11_bench.ipynb #0777e7e1
 def plot_benchmark(result: dict, path: str | Path | None = None):
     "Plot per-token latency and state size against position for both models."
-    import matplotlib
-    if path is not None: matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig, (ax1, ax2) = new_figure(path, ncols=2, figsize=(9, 3.5))
     for name, entry in result["models"].items():
         pos = [int(p) for p in entry["generate"]]
         ax1.plot(pos, [entry["generate"][p]["s_per_token"] * 1e3 for p in entry["generate"]], "o-", label=name)
@@ -178,9 +175,7 @@ def plot_benchmark(result: dict, path: str | Path | None = None):
     ax1.set(xscale="log", xlabel="position", ylabel="ms per generated token", title="latency, batch 1")
     ax2.set(xscale="log", yscale="log", xlabel="position", ylabel="MiB", title="recurrent state / KV cache")
     for ax in (ax1, ax2): ax.grid(alpha=0.3); ax.legend()
-    fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=120); plt.close(fig)
-    return fig
+    return finish_figure(fig, path)
 
 # %% ../nbs/11_bench.ipynb #8e83fe37
 def bench_parser() -> argparse.ArgumentParser:

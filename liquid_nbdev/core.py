@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path']
+__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path', 'new_figure', 'finish_figure']
 
 # %% ../nbs/00_core.ipynb #5b8960a5
 class LiquidError(ValueError):
@@ -62,3 +62,20 @@ def set_seed(seed: int):
 def package_path(*parts: str) -> Path:
     "Path of a file shipped inside the installed package (tokenizer ranks, corpus, configs)."
     return Path(str(importlib.resources.files("liquid_nbdev"))).joinpath(*parts)
+
+# %% ../nbs/00_core.ipynb #cfbf8eb0
+def new_figure(path=None, **subplots_kwargs):
+    "Return `(fig, axes)` from `plt.subplots`; with a `path`, switch to the Agg backend first."
+    import matplotlib
+    if path is not None: matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    return plt.subplots(**subplots_kwargs)
+
+def finish_figure(fig, path=None):
+    "Tighten the layout, save to `path` (and close) when given, and return the figure."
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .core import LiquidError, cli_errors, get_device
+from .core import LiquidError, cli_errors, finish_figure, get_device, new_figure
 from .data import load_corpus
 from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
@@ -74,17 +74,13 @@ def evaluate_documents(model, texts: list[str], chunk_size: int = 256, plasticit
 # %% ../nbs/10_eval.ipynb #a376dc03
 def plot_position_loss(results: dict, path: str | Path | None = None):
     "Plot loss against position inside a document for each labelled result; saves to `path` when given."
-    import matplotlib
-    if path is not None: matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = new_figure(path, figsize=(6, 3.5))
     for label, result in results.items():
         curve = result["position_loss"]
         ax.plot([(b["start"] + b["end"] - 1) / 2 + 1 for b in curve], [b["loss"] for b in curve], "o-", label=label)
     ax.set_xscale("log", base=2); ax.set_xlabel("token position in document"); ax.set_ylabel("loss (nats/token)")
-    ax.grid(alpha=0.3); ax.legend(); fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=120); plt.close(fig)
-    return fig
+    ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    return finish_figure(fig, path)
 
 # %% ../nbs/10_eval.ipynb #12c83385
 def eval_parser() -> argparse.ArgumentParser:
@@ -112,12 +108,15 @@ def eval_cli(argv: list[str] | None = None):
     results = {}
     for path in args.checkpoints:
         model, meta = load_checkpoint(path, get_device(args.device))
-        modes = [True, False] if meta.get("model_type", "liquid") == "liquid" else [True]
+        model_type = meta.get("model_type", "liquid")
+        folder = Path(meta["path"])
+        name = f"{folder.parent.name}/{folder.name}" if folder.name in ("best", "last") else folder.name
+        modes = [True, False] if model_type == "liquid" else [True]
         for plasticity in modes:
-            label = f"{meta['path']} ({meta.get('model_type', 'liquid')}" + ("" if len(modes) == 1 else f", plasticity {'on' if plasticity else 'off'}") + ")"
+            label = f"{name} ({model_type}" + ("" if len(modes) == 1 else f", plasticity {'on' if plasticity else 'off'}") + ")"
             results[label] = evaluate_documents(model, texts, args.chunk_size, plasticity, args.max_tokens, progress=True)
-    print(f"{'model':60s} {'loss':>7s} {'ppl':>9s} {'bpb':>6s} {'tokens':>8s}")
+    print(f"{'model':48s} {'loss':>7s} {'ppl':>9s} {'bpb':>6s} {'tokens':>8s}")
     for label, r in results.items():
-        print(f"{label:60s} {r['loss']:7.3f} {r['ppl']:9.2f} {r['bpb']:6.3f} {r['tokens']:8,d}")
+        print(f"{label:48s} {r['loss']:7.3f} {r['ppl']:9.2f} {r['bpb']:6.3f} {r['tokens']:8,d}")
     if args.json_path: Path(args.json_path).write_text(json.dumps({"data": args.data, "split": args.split, "results": results}, indent=2))
     if args.plot_path: plot_position_loss(results, args.plot_path)

@@ -22,7 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, load_model, save_file, save_model
 from tqdm.auto import tqdm
 
-from .core import LiquidError, cli_errors, get_device, package_path, set_seed
+from .core import LiquidError, cli_errors, finish_figure, get_device, new_figure, package_path, set_seed
 from .data import TokenBlocks, load_corpus, tokenize_split
 from .model import MiniLiquidGPT, ModelConfig, dataclass_from_dict
 from .transformer import MiniGPT, TransformerConfig
@@ -323,19 +323,14 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
 # %% ../nbs/06_train.ipynb #0422e747
 def plot_metrics(metrics_path: str | Path, png_path: str | Path | None = None):
     "Plot training and validation loss from `metrics.jsonl`; saves to `png_path` when given. Returns the figure."
-    import matplotlib
-    if png_path is not None: matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     rows = [json.loads(line) for line in Path(metrics_path).read_text().splitlines() if line.strip()]
     train_rows = [r for r in rows if "train_loss" in r]
     val_rows = [r for r in rows if "val_loss" in r]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = new_figure(png_path, figsize=(6, 3.5))
     ax.plot([r["tokens_seen"] for r in train_rows], [r["train_loss"] for r in train_rows], label="train", alpha=0.7)
     ax.plot([r["tokens_seen"] for r in val_rows], [r["val_loss"] for r in val_rows], "o-", label="validation")
     ax.set_xlabel("tokens seen"); ax.set_ylabel("cross-entropy (nats/token)"); ax.legend(); ax.grid(alpha=0.3)
-    fig.tight_layout()
-    if png_path is not None: fig.savefig(png_path, dpi=120); plt.close(fig)
-    return fig
+    return finish_figure(fig, png_path)
 
 # %% ../nbs/06_train.ipynb #acb7cb7f
 def train_parser() -> argparse.ArgumentParser:
