@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from .core import LiquidError
 from .synapse import PlasticSynapse, synaptic_input
@@ -98,8 +99,12 @@ def forward(self: LiquidODECell,
 # %% ../nbs/02_cell.ipynb #60b65fa3
 class LiquidODE(nn.Module):
     "A `LiquidODECell` run over a sequence, carrying `(h, hebb)` between calls."
-    def __init__(self, input_size: int, hidden_size: int, **cell_kwargs):
+    def __init__(self, input_size: int, hidden_size: int,
+                 checkpoint_segment: int = 0,   # tokens per recomputed segment in training; 0 stores every step
+                 **cell_kwargs):
         super().__init__()
+        if checkpoint_segment < 0: raise LiquidError(f"checkpoint_segment must be >= 0, got {checkpoint_segment}.")
+        self.checkpoint_segment = checkpoint_segment
         self.cell = LiquidODECell(input_size, hidden_size, **cell_kwargs)
 
     def initial_state(self, batch_size: int, device=None, dtype=None):
@@ -114,8 +119,20 @@ class LiquidODE(nn.Module):
         B, T, _ = x.shape                                    # batch, tokens, features
         h, hebb = state if state is not None else self.initial_state(B, x.device, x.dtype)
         u = self.cell.input_proj(x)                          # (B, T, H), all tokens at once
+        S = self.checkpoint_segment
+        if S and torch.is_grad_enabled():
+            hs = []
+            for start in range(0, T, S):
+                seg, h, hebb = checkpoint(self._run, u[:, start:start + S], h, hebb, plasticity, use_reentrant=False)
+                hs.append(seg)
+            return torch.cat(hs, dim=1), (h, hebb)
+        hs, h, hebb = self._run(u, h, hebb, plasticity)
+        return hs, (h, hebb)
+
+    def _run(self, u, h, hebb, plasticity):
+        "Step the cell through `u`, `(B, T, H)`. Returns all hidden states `(B, T, H)` and the final `h`, `hebb`."
         hs = []
-        for t in range(T):
+        for t in range(u.shape[1]):
             h, hebb = self.cell(u[:, t], h, hebb, plasticity)
             hs.append(h)
-        return torch.stack(hs, dim=1), (h, hebb)             # (B, T, H)
+        return torch.stack(hs, dim=1), h, hebb

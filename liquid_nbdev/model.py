@@ -38,6 +38,7 @@ class ModelConfig:
     tau_min: float = 1.0         # lower bound of every time constant
     alpha_init: float = 0.01     # initial plasticity coefficients are uniform in [-alpha_init, alpha_init]
     eta_init: float = 0.1        # initial plasticity rate
+    checkpoint_segment: int = 0  # tokens per recomputed segment when training; 0 stores every step (see `LiquidODE`)
 
     @property
     def n_layer(self) -> int: return self.n_fast + self.n_deep
@@ -125,6 +126,7 @@ class LiquidBlock(nn.Module):
         self.liquid = LiquidODE(cfg.d_model, cfg.hidden_size,
                                 solver=cfg.fast_solver if fast else cfg.deep_solver,
                                 steps=cfg.fast_steps if fast else cfg.deep_steps,
+                                checkpoint_segment=cfg.checkpoint_segment,
                                 plastic=layer in cfg.plastic_set(), dt=cfg.dt, tau_min=cfg.tau_min,
                                 alpha_init=cfg.alpha_init, eta_init=cfg.eta_init)
         self.out_proj = nn.Linear(cfg.hidden_size, cfg.d_model)   # W_o
