@@ -24,3 +24,20 @@ def test_runtime_requirements_carry_no_dev_pins():
     requirements = re.search(r"^requirements = (.*)$", settings, flags=re.M).group(1)
     for dev_only in ("nbdev", "execnb", "ghapi", "fastcore<2"):
         assert dev_only not in requirements, dev_only
+
+
+def shell_commands(markdown: str) -> list[str]:
+    "Commands in the ```bash blocks of a Markdown text, without trailing comments."
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", markdown, flags=re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()
+            if line: commands.append(line)
+    return commands
+
+
+def test_turkish_readme_has_same_commands():
+    english = shell_commands((ROOT / "README.md").read_text())
+    turkish = shell_commands((ROOT / "README.tr.md").read_text(encoding="utf-8"))
+    assert english, "no ```bash blocks found in README.md"
+    assert turkish == english
