@@ -22,8 +22,9 @@ from .train import autocast_for
 from .transformer import MiniGPT, TransformerConfig
 
 # %% auto #0
-__all__ = ['machine_info', 'SavedTensorBytes', 'time_training', 'time_generation', 'state_bytes', 'time_plastic_update',
-           'run_benchmark', 'format_benchmark', 'plot_benchmark', 'bench_parser', 'bench_cli']
+__all__ = ['machine_info', 'SavedTensorBytes', 'time_training', 'memory_vs_context', 'pretrained_gpt2_generation',
+           'time_generation', 'state_bytes', 'time_plastic_update', 'run_benchmark', 'format_benchmark',
+           'plot_benchmark', 'bench_parser', 'bench_cli']
 
 # %% ../nbs/11_bench.ipynb #0dc05a9f
 def machine_info() -> dict:
@@ -72,6 +73,45 @@ def time_training(model, batch_size: int, context: int, device, amp: str = "off"
               "saved_for_backward_bytes": saved_bytes}
     if device.type == "cuda": result["cuda_peak_bytes"] = torch.cuda.max_memory_allocated()
     return result
+
+# %% ../nbs/11_bench.ipynb #bce4e35c
+def memory_vs_context(model, batch_size: int, contexts, device) -> dict:
+    "Bytes saved for the backward pass at each context length, from one forward pass each."
+    model = model.to(device).train()
+    out = {}
+    for T in contexts:
+        idx = torch.randint(0, model.cfg.vocab_size, (batch_size, T + 1), device=device)
+        with SavedTensorBytes() as saved:
+            model(idx[:, :-1], targets=idx[:, 1:])
+        out[T] = saved.bytes
+    return out
+
+# %% ../nbs/11_bench.ipynb #ffa6fd05
+def pretrained_gpt2_generation(positions, device, tokens: int = 16) -> dict:
+    "Seconds per generated token of Hugging Face's pretrained GPT-2 small, or `{'skipped': reason}`."
+    try:
+        from transformers import GPT2LMHeadModel
+    except ImportError:
+        return {"skipped": "the transformers package is not installed"}
+    try:
+        hf = GPT2LMHeadModel.from_pretrained("gpt2").to(device).eval()
+    except Exception as e:  # offline, or the hub refused: several exception types
+        return {"skipped": f"could not load 'gpt2' ({type(e).__name__})"}
+    # NOTE: this path needs the hub and was not run where the benchmark was developed (offline).
+    out, n_positions = {}, hf.config.n_positions
+    with torch.no_grad():
+        for pos in [p for p in positions if p + tokens + 2 <= n_positions]:
+            ids = torch.randint(0, hf.config.vocab_size, (1, pos), generator=torch.Generator().manual_seed(0)).to(device)
+            past = hf(input_ids=ids, use_cache=True).past_key_values
+            next_id, times = ids[:, -1:], []
+            for _ in range(tokens + 2):
+                t0 = time.perf_counter()
+                o = hf(input_ids=next_id, past_key_values=past, use_cache=True)
+                past, next_id = o.past_key_values, o.logits[:, -1:].argmax(-1)
+                if device.type == "cuda": torch.cuda.synchronize()
+                times.append(time.perf_counter() - t0)
+            out[pos] = {"s_per_token": statistics.median(times[2:])}
+    return out
 
 # %% ../nbs/11_bench.ipynb #c74c39d6
 @torch.no_grad()
@@ -126,6 +166,7 @@ def run_benchmark(quick: bool = True, device: str = "cpu", batch_size: int = 16,
     liquid_cfg = liquid_cfg or ModelConfig()
     transformer_cfg = transformer_cfg or TransformerConfig(context_window=8192)
     positions = (64, 256, 1024) if quick else (64, 256, 1024, 4096)
+    contexts = (16, 32, 64) if quick else (32, 64, 128, 256)
     steps = 2 if quick else 5
     result = {"machine": machine_info(), "quick": quick, "batch_size": batch_size, "context": context, "models": {}}
     for name, model in (("liquid", MiniLiquidGPT(liquid_cfg)), ("transformer", MiniGPT(transformer_cfg))):
@@ -133,9 +174,11 @@ def run_benchmark(quick: bool = True, device: str = "cpu", batch_size: int = 16,
         entry = {"params": model.num_params(), "non_embedding_params": model.num_params(non_embedding=True),
                  "train_fp32": time_training(model, batch_size, context, device, "off", steps=steps)}
         if device.type == "cuda": entry["train_amp"] = time_training(model, batch_size, context, device, "auto", steps=steps)
+        entry["memory_vs_context"] = memory_vs_context(model, batch_size, contexts, device)
         entry["generate"] = time_generation(model, positions, device, tokens=8 if quick else 32)
         if name == "liquid": entry["plastic_update_s"] = time_plastic_update(model, device)
         result["models"][name] = entry
+    result["pretrained_gpt2"] = pretrained_gpt2_generation(positions, device)
     return result
 
 # %% ../nbs/11_bench.ipynb #334626ed
@@ -161,20 +204,30 @@ def format_benchmark(result: dict) -> str:
         row(f"generation tokens/s at position {pos}", 1 / a, 1 / b, "{:,.1f}")
     for pos in L["generate"]:
         row(f"state bytes at position {pos} (KiB)", L["generate"][pos]["state_bytes"] / 1024, T["generate"][pos]["state_bytes"] / 1024, "{:,.1f}")
+    for n in L["memory_vs_context"]:
+        row(f"saved for backward (MiB), {bs} x {n}", L["memory_vs_context"][n] / 2**20, T["memory_vs_context"][n] / 2**20, "{:,.1f}")
     lines.append(f"{'one plastic update per token (ms)':44s} {L['plastic_update_s'] * 1e3:12.3f}")
+    gpt2 = result.get("pretrained_gpt2", {})
+    if "skipped" in gpt2: lines.append(f"pretrained GPT-2 small: skipped, {gpt2['skipped']}")
+    for pos, v in gpt2.items():
+        if pos != "skipped": lines.append(f"{'pretrained GPT-2 small, tokens/s at ' + str(pos):44s} {1 / v['s_per_token']:12,.1f}")
     return "\n".join(lines)
 
 # %% ../nbs/11_bench.ipynb #0777e7e1
 def plot_benchmark(result: dict, path: str | Path | None = None):
     "Plot per-token latency and state size against position for both models."
-    fig, (ax1, ax2) = new_figure(path, ncols=2, figsize=(9, 3.5))
+    fig, (ax1, ax2, ax3) = new_figure(path, ncols=3, figsize=(13, 3.5))
     for name, entry in result["models"].items():
         pos = [int(p) for p in entry["generate"]]
         ax1.plot(pos, [entry["generate"][p]["s_per_token"] * 1e3 for p in entry["generate"]], "o-", label=name)
         ax2.plot(pos, [entry["generate"][p]["state_bytes"] / 2**20 for p in entry["generate"]], "o-", label=name)
+        ctx = [int(c) for c in entry["memory_vs_context"]]
+        ax3.plot(ctx, [entry["memory_vs_context"][c] / 2**20 for c in entry["memory_vs_context"]], "o-", label=name)
     ax1.set(xscale="log", xlabel="position", ylabel="ms per generated token", title="latency, batch 1")
     ax2.set(xscale="log", yscale="log", xlabel="position", ylabel="MiB", title="recurrent state / KV cache")
-    for ax in (ax1, ax2): ax.grid(alpha=0.3); ax.legend()
+    ax3.set(xscale="log", yscale="log", xlabel="context (tokens)", ylabel="MiB",
+            title=f"saved for backward, batch {result['batch_size']}")
+    for ax in (ax1, ax2, ax3): ax.grid(alpha=0.3); ax.legend()
     return finish_figure(fig, path)
 
 # %% ../nbs/11_bench.ipynb #8e83fe37
