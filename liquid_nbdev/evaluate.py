@@ -101,7 +101,8 @@ def eval_parser() -> argparse.ArgumentParser:
 def eval_cli(argv: list[str] | None = None):
     "Entry point of `liquid-eval`."
     args = eval_parser().parse_args(argv)
-    if args.chunk_size < 1: raise LiquidError(f"--chunk_size must be at least 1, got {args.chunk_size}.")
+    for flag, value in (("--chunk_size", args.chunk_size), ("--max_docs", args.max_docs), ("--max_tokens", args.max_tokens)):
+        if value is not None and value < 1: raise LiquidError(f"{flag} must be at least 1, got {value}.")
     corpus = load_corpus(args.data)
     if args.split not in corpus: raise LiquidError(f"split {args.split!r} not found in {args.data!r}. Valid splits: {', '.join(corpus)}.")
     texts = corpus[args.split]["text"][: args.max_docs]
@@ -112,6 +113,7 @@ def eval_cli(argv: list[str] | None = None):
         folder = Path(meta["path"])
         name = f"{folder.parent.name}/{folder.name}" if folder.name in ("best", "last") else folder.name
         modes = [True, False] if model_type == "liquid" else [True]
+        if any(label.startswith(name + " (") for label in results): name = str(folder)   # two runs share a folder name
         for plasticity in modes:
             label = f"{name} ({model_type}" + ("" if len(modes) == 1 else f", plasticity {'on' if plasticity else 'off'}") + ")"
             results[label] = evaluate_documents(model, texts, args.chunk_size, plasticity, args.max_tokens, progress=True)

@@ -120,7 +120,7 @@ def generate_parser() -> argparse.ArgumentParser:
     p.add_argument("--top_k", type=int, default=50, help="keep the k most likely tokens; 0 disables (default: 50)")
     p.add_argument("--top_p", type=float, default=1.0, help="nucleus sampling mass; 1.0 disables (default: 1.0)")
     p.add_argument("--seed", type=int, default=None, help="sampler seed, for repeatable output")
-    p.add_argument("--no_plasticity", action="store_true", help="freeze the Hebbian traces while generating")
+    p.add_argument("--no_plasticity", action="store_true", help="neither read nor update the Hebbian traces: the plastic layers use their fixed weights")
     p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     return p
 

@@ -87,7 +87,8 @@ def run_plasticity_test(model: MiniLiquidGPT, facts: list[Fact] = FACTS, distrac
     "Score every fact before and after teaching and after each distractor length, in each mode. Returns a JSON-ready dict."
     if not facts: raise LiquidError("no facts to test: pass at least one Fact.")
     lengths = sorted(set(int(n) for n in distractors))
-    if lengths[0] < 0: raise LiquidError(f"distractor lengths must be >= 0, got {lengths[0]}.")
+    if not lengths: raise LiquidError("no distractor lengths: pass at least one, e.g. --distractors 0 16 64 256.")
+    if lengths[0] < 0: raise LiquidError(f"distractor lengths (--distractors) must be >= 0, got {lengths[0]}.")
     model.eval()
     device = next(model.parameters()).device
     stream, enc = distractor_ids(lengths[-1]), get_tokenizer()
@@ -126,13 +127,14 @@ def format_table(result: dict) -> str:
     "Render the summary as a fixed-width table; a transformer's modes are named for what they are."
     lengths, transformer = result["distractors"], result.get("model_type") == "transformer"
     head = f"{'kind':8s} {'mode':13s} {'before':>8s} " + " ".join(f"{'N=' + str(n):>8s}" for n in lengths)
-    lines = ["gain in log-odds (nats) of the taught continuation over the foil, after teaching and N distractor tokens",
+    lines = ["log-odds (nats) of the taught continuation over the foil: the score before teaching, then the gain "
+             "over it after teaching and N distractor tokens",
              head, "-" * len(head)]
     for kind, modes in result["summary"].items():
         for mode, values in modes.items():
             if transformer and mode not in TRANSFORMER_MODES: continue
             if transformer: mode = TRANSFORMER_MODES[mode]
-            lines.append(f"{kind:8s} {mode:13s} {values['before']:8.3f} " + " ".join(f"{values['gain'][n]:+8.3f}" for n in lengths))
+            lines.append(f"{kind:8s} {mode:13s} {values['before']:+8.3f} " + " ".join(f"{values['gain'][n] + 0.0:+8.3f}" for n in lengths))
     return "\n".join(lines)
 
 # %% ../nbs/08_plasticity_test.ipynb #12b02152
