@@ -185,3 +185,17 @@ def test_sigterm_saves_last_checkpoint(tmp_path):
     assert "Traceback" not in stderr
     step = json.loads((out / "last" / "checkpoint.json").read_text())["step"]
     assert step >= 3
+
+
+def test_bad_eval_and_bench_options_error(trained):
+    out, _ = trained
+    cases = [
+        (("liquid-eval", str(out / "best"), "--max_tokens", "0"), "--max_tokens must be at least 1, got 0"),
+        (("liquid-eval", str(out / "best"), "--max_docs", "-5"), "--max_docs must be at least 1, got -5"),
+        (("liquid-plasticity-test", str(out / "best"), "--distractors"), "no distractor lengths"),
+        (("liquid-plasticity-test", str(out / "best"), "--distractors", "-5"), "(--distractors) must be >= 0, got -5"),
+        (("liquid-bench", "--context", "0"), "--context must be at least 1, got 0"),
+        (("liquid-bench", "--batch_size", "0"), "--batch_size must be at least 1, got 0"),
+    ]
+    for args, message in cases:
+        assert message in run(*args, ok=False).stderr, args
