@@ -20,9 +20,14 @@ from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', 'generate_parser', 'generate_cli']
+__all__ = ['check_prompt', 'check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', 'generate_parser', 'generate_cli']
 
 # %% ../nbs/07_generate.ipynb #1dfe3b2e
+def check_prompt(prompt: str):
+    "Raise `LiquidError` for an empty or blank prompt."
+    if not prompt or not prompt.strip():
+        raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+
 def check_sampling(temperature: float, top_k: int | None, top_p: float | None, max_new_tokens: int = 1):
     "Raise `LiquidError` for out-of-range sampling settings."
     if temperature < 0: raise LiquidError(f"temperature must be >= 0 (0 is greedy), got {temperature}.")
@@ -62,7 +67,7 @@ def generate_tokens(model: MiniLiquidGPT,
                     state: LiquidState | None = None,  # state to continue from; None starts fresh
                     stop_at_eot: bool = True) -> Iterator[int]:
     "Yield new token ids one at a time. The final state is available as the generator's return value."
-    if not prompt_ids: raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+    if not prompt_ids: raise LiquidError("empty prompt: prompt_ids has no token to start from. Pass at least one id.")
     check_sampling(temperature, top_k, top_p, max_new_tokens)
     model.eval()
     device = next(model.parameters()).device
@@ -98,8 +103,7 @@ def generate(self: MiniLiquidGPT | MiniGPT,
              plasticity: bool = True,
              on_text: Callable[[str], None] | None = None) -> str:  # called with each decoded piece as it arrives
     "Continue `prompt` and return the new text, streaming pieces to `on_text`."
-    if not prompt or not prompt.strip():
-        raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+    check_prompt(prompt)
     streamer, pieces = TextStreamer(), []
     for token in generate_tokens(self, get_tokenizer().encode(prompt, allowed_special="all"), max_new_tokens,
                                  temperature, top_k, top_p, seed, plasticity):
@@ -128,7 +132,7 @@ def generate_parser() -> argparse.ArgumentParser:
 def generate_cli(argv: list[str] | None = None):
     "Entry point of `liquid-generate`."
     args = generate_parser().parse_args(argv)
-    if not args.prompt.strip(): raise LiquidError("empty prompt: there is no token to start from. Pass some text, e.g. 'Once upon a time'.")
+    check_prompt(args.prompt)
     if args.top_k < 0: raise LiquidError(f"--top_k must be >= 0 (0 disables it), got {args.top_k}.")
     if not 0 < args.top_p <= 1: raise LiquidError(f"--top_p must be in (0, 1] (1 disables it), got {args.top_p}.")
     check_sampling(args.temperature, args.top_k or None, args.top_p, args.max_new_tokens)   # before the prompt is printed

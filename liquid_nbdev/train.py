@@ -30,8 +30,8 @@ from .transformer import MiniGPT, TransformerConfig
 # %% auto #0
 __all__ = ['MODEL_TYPES', 'CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'RunConfig', 'model_type_of',
            'model_config_from_dict', 'build_model', 'load_config', 'get_lr', 'make_optimizer', 'save_checkpoint',
-           'read_checkpoint_info', 'load_checkpoint', 'load_optimizer_state', 'autocast_for', 'evaluate', 'train',
-           'plot_metrics', 'train_parser', 'train_cli']
+           'read_checkpoint_info', 'load_weights', 'load_checkpoint', 'load_optimizer_state', 'autocast_for',
+           'evaluate', 'train', 'plot_metrics', 'train_parser', 'train_cli']
 
 # %% ../nbs/06_train.ipynb #cf08fef9
 @dataclass
@@ -172,10 +172,8 @@ def read_checkpoint_info(path: str | Path) -> dict:
     meta["path"] = str(path)
     return meta
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[MiniLiquidGPT | MiniGPT, dict]:
-    "Load a checkpoint folder. Returns the model (in eval mode) and the checkpoint info."
-    meta = read_checkpoint_info(path)
-    model = build_model(model_config_from_dict(meta["model_config"], meta.get("model_type", "liquid")))
+def load_weights(model, meta: dict, device: str = "cpu"):
+    "Load `model.safetensors` of the checkpoint described by `meta` into `model`, checking that every weight matches."
     try:
         missing, unexpected = load_model(model, str(Path(meta["path"]) / "model.safetensors"), strict=False, device=str(device))
     except (SafetensorError, OSError, RuntimeError) as e:
@@ -183,6 +181,12 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[MiniLiquidGP
                           "Use another checkpoint (best/ or last/) or retrain.") from None
     if missing or unexpected:
         raise LiquidError(f"checkpoint '{meta['path']}' does not match its config: missing {missing}, unexpected {unexpected}.")
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[MiniLiquidGPT | MiniGPT, dict]:
+    "Load a checkpoint folder. Returns the model (in eval mode) and the checkpoint info."
+    meta = read_checkpoint_info(path)
+    model = build_model(model_config_from_dict(meta["model_config"], meta.get("model_type", "liquid")))
+    load_weights(model, meta, device)
     return model.to(device).eval(), meta
 
 # %% ../nbs/06_train.ipynb #3409f66f
@@ -236,8 +240,7 @@ def _log_metrics(out: Path, row: dict):
 # %% ../nbs/06_train.ipynb #89ae8976
 def _restore(out: Path, model, optimizer, scaler, device):
     meta = read_checkpoint_info(out / "last")
-    loaded, _ = load_checkpoint(out / "last", device)
-    model.load_state_dict(loaded.state_dict())
+    load_weights(model, meta, device)
     load_optimizer_state(optimizer, out / "last", meta)
     if scaler is not None and meta.get("scaler"): scaler.load_state_dict(meta["scaler"])
     return meta["step"], meta.get("best_val_loss", float("inf")), meta.get("tokens_seen", 0)
