@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import Dataset, DatasetDict, load_dataset
+from tqdm.auto import tqdm
 
 from .core import LiquidError, package_path
 from .tokenizer import EOT_ID, get_tokenizer
 
 # %% auto #0
-__all__ = ['BUNDLED_CORPORA', 'LOCAL_BUILDERS', 'load_corpus', 'cache_dir', 'tokenize_split', 'TokenBlocks']
+__all__ = ['BUNDLED_CORPORA', 'LOCAL_BUILDERS', 'take_streamed', 'load_corpus', 'cache_dir', 'tokenize_split', 'TokenBlocks']
 
 # %% ../nbs/05_data.ipynb #cb956633
 BUNDLED_CORPORA = {name: {split: ("assets", name, f"{split}.jsonl") for split in ("train", "validation")}
@@ -47,8 +48,18 @@ def _load_local(source: str) -> DatasetDict:
     except Exception as e:  # datasets wraps parse errors in several types
         raise LiquidError(f"could not read {source!r} as {builder} ({type(e).__name__}: {e}). Check the file's format.") from None
 
-def _load_hub(source: str) -> DatasetDict:
+def take_streamed(streams, max_docs: int) -> DatasetDict:
+    "Read the first `max_docs` documents of each split of a streamed dataset into memory (validation gets a twentieth, at least 100)."
+    splits = {}
+    for split, stream in streams.items():
+        n_docs = max_docs if split == "train" else max(100, max_docs // 20)
+        docs = tqdm(stream.take(n_docs), total=n_docs, desc=f"streaming {split}", unit=" docs", leave=False)
+        splits[split] = Dataset.from_list(list(docs))
+    return DatasetDict(splits)
+
+def _load_hub(source: str, max_docs: int = 0) -> DatasetDict:
     try:
+        if max_docs > 0: return take_streamed(load_dataset(source, streaming=True), max_docs)
         return load_dataset(source)
     except Exception as e:  # datasets raises many types: connection, not found, gated
         raise LiquidError(f"could not load dataset {source!r} from the Hugging Face hub ({type(e).__name__}: {e}). "
@@ -58,14 +69,15 @@ def _load_hub(source: str) -> DatasetDict:
 def load_corpus(source: str = "tinystories",  # bundled corpus name, local file path(s) joined by commas, or hub dataset name
                 text_field: str = "text",      # column that contains the documents
                 val_fraction: float = 0.05,    # share of documents held out when the corpus has no validation split
-                seed: int = 0) -> DatasetDict:  # seed of that split
+                seed: int = 0,                 # seed of that split
+                max_docs: int = 0) -> DatasetDict:  # > 0: stream only this many training documents of a hub dataset
     "Load a corpus as a `DatasetDict` with `train` and `validation` splits of non-empty documents."
     names = [n.strip() for n in source.split(",")]
     if all(n in BUNDLED_CORPORA for n in names):
         files = {split: [str(package_path(*BUNDLED_CORPORA[n][split])) for n in names] for split in ("train", "validation")}
         ds = load_dataset("json", data_files=files)
     elif _is_local(source): ds = _load_local(source)
-    else: ds = _load_hub(source)
+    else: ds = _load_hub(source, max_docs)
 
     if "train" not in ds: raise LiquidError(f"dataset {source!r} has no 'train' split (splits: {list(ds)}).")
     if text_field not in ds["train"].column_names:

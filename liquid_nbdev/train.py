@@ -28,10 +28,11 @@ from .model import MiniLiquidGPT, ModelConfig, dataclass_from_dict
 from .transformer import MiniGPT, TransformerConfig
 
 # %% auto #0
-__all__ = ['MODEL_TYPES', 'CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'TrainConfig', 'RunConfig', 'model_type_of',
+__all__ = ['MODEL_TYPES', 'CONFIG_NAMES', 'CHECKPOINT_FORMAT', 'DRIVE', 'TrainConfig', 'RunConfig', 'model_type_of',
            'model_config_from_dict', 'build_model', 'load_config', 'get_lr', 'make_optimizer', 'save_checkpoint',
            'read_checkpoint_info', 'load_weights', 'load_checkpoint', 'load_optimizer_state', 'autocast_for',
-           'evaluate', 'train', 'plot_metrics', 'train_parser', 'train_cli']
+           'evaluate', 'train', 'plot_metrics', 'hub_reachable', 't4_recipe', 'colab_train', 'train_parser',
+           'train_cli']
 
 # %% ../nbs/06_train.ipynb #cf08fef9
 @dataclass
@@ -39,6 +40,7 @@ class TrainConfig:
     "Settings of a training run."
     data: str = "tinystories"     # corpus: bundled name, local file(s) or hub dataset (see `load_corpus`)
     text_field: str = "text"      # column with the documents
+    max_docs: int = 0             # > 0: stream only this many training documents of a hub dataset
     block_size: int = 64          # tokens per training sequence; the recurrent state starts at zero in each
     batch_size: int = 16          # sequences per micro-batch
     grad_accum: int = 1           # micro-batches per optimizer step
@@ -229,7 +231,7 @@ def evaluate(model, blocks: TokenBlocks, batch_size: int, n_batches: int, device
 
 # %% ../nbs/06_train.ipynb #706915a1
 def _prepare_data(cfg: TrainConfig):
-    corpus = load_corpus(cfg.data, cfg.text_field, seed=cfg.seed)
+    corpus = load_corpus(cfg.data, cfg.text_field, seed=cfg.seed, max_docs=cfg.max_docs)
     train_blocks = TokenBlocks(tokenize_split(corpus["train"], cfg.text_field), cfg.block_size, "training data")
     val_blocks = TokenBlocks(tokenize_split(corpus["validation"], cfg.text_field), cfg.block_size, "validation data")
     return train_blocks, val_blocks
@@ -334,6 +336,46 @@ def plot_metrics(metrics_path: str | Path, png_path: str | Path | None = None):
     ax.plot([r["tokens_seen"] for r in val_rows], [r["val_loss"] for r in val_rows], "o-", label="validation")
     ax.set_xlabel("tokens seen"); ax.set_ylabel("cross-entropy (nats/token)"); ax.legend(); ax.grid(alpha=0.3)
     return finish_figure(fig, png_path)
+
+# %% ../nbs/06_train.ipynb #fcbce6b7
+DRIVE = Path("/content/drive/MyDrive")
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    "True when huggingface.co answers on port 443 within `timeout` seconds; False at once when `HF_HUB_OFFLINE` is set."
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0"): return False
+    import socket
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout): return True
+    except OSError: return False
+
+def t4_recipe(cuda: bool, online: bool, drive: Path | None = None) -> tuple[RunConfig, Path, list[str]]:
+    "Return the run config, output folder and notes for a machine with or without a GPU, a hub connection and a mounted Drive."
+    notes = []
+    if cuda:
+        name = "colab_t4"
+        run = load_config(name) if online else load_config(name, ["train.data=tinystories", "train.max_docs=0"])
+        if not online: notes.append("The Hugging Face hub is out of reach: training on the bundled TinyStories sample "
+                                    "(2,316 stories) instead of the streamed corpus.")
+    else:
+        name = "quick"
+        run = load_config(name)
+        notes.append("No CUDA GPU: training the CPU-quick config on the bundled sample (about 5 minutes on 2 cores). "
+                     "In Colab, pick Runtime > Change runtime type > T4 GPU and run this cell again.")
+    if drive is not None: out = drive / "liquid_nbdev" / "runs" / name
+    else:
+        out = Path("runs") / name
+        notes.append("Checkpoints go to runs/, which ends with the session. To keep them, mount Google Drive first: "
+                     "from google.colab import drive; drive.mount('/content/drive')")
+    return run, out, notes
+
+def colab_train(max_steps: int | None = None) -> dict:
+    "Train the T4 recipe on this machine (see `t4_recipe`), resuming from `<out>/last` when an earlier session left one."
+    run, out, notes = t4_recipe(torch.cuda.is_available(), hub_reachable(), DRIVE if DRIVE.is_dir() else None)
+    if max_steps is not None: run.train.max_steps = max_steps
+    for n in notes: print(n)
+    resume = (out / "last").is_dir()
+    print(f"{'Resuming' if resume else 'Starting'} {run.train.max_steps} steps on {run.train.device}, data {run.train.data!r}, into {out}")
+    return train(run, out, resume=resume)
 
 # %% ../nbs/06_train.ipynb #acb7cb7f
 def train_parser() -> argparse.ArgumentParser:
