@@ -147,15 +147,15 @@ def state_bytes(state) -> int:
 # %% ../nbs/11_bench.ipynb #a4837c0a
 @torch.no_grad()
 def time_plastic_update(model: MiniLiquidGPT, device, repeats: int = 200) -> float:
-    "Median seconds of one trace update plus effective-weight build, for the first plastic layer at batch 1."
+    "Median seconds of one trace update plus plastic-weight build, for the first plastic layer at batch 1."
     cell = next(b.liquid.cell for b in model.blocks if b.liquid.cell.plastic)
     syn, H = cell.recurrent.to(device), cell.hidden_size
-    hebb, pre, post = torch.zeros(1, H, H, device=device), torch.rand(1, H, device=device), torch.rand(1, H, device=device)
+    hebb, pre, post = syn.init_trace(1, device), torch.rand(1, H, device=device), torch.rand(1, H, device=device)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         hebb = syn.update_trace(hebb, pre, post)
-        syn.effective_weight(hebb)
+        syn.plastic_weight(hebb)
         if device.type == "cuda": torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     return statistics.median(times[10:])

@@ -5,6 +5,8 @@
 # %% ../nbs/02_cell.ipynb #d9197e24
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
@@ -12,7 +14,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from .core import LiquidError
-from .synapse import PlasticSynapse, synaptic_input
+from .synapse import PlasticSynapse, dense_trace, synaptic_input
 
 # %% auto #0
 __all__ = ['SOLVERS', 'LiquidODECell', 'ltc_gate', 'ltc_vector_field', 'LiquidODE']
@@ -31,14 +33,16 @@ class LiquidODECell(nn.Module):
                  dt: float = 1.0,           # time one token is presented, in units of tau
                  tau_min: float = 1.0,      # lower bound of every time constant
                  alpha_init: float = 0.01,  # range of the initial plasticity coefficients
-                 eta_init: float = 0.1):    # initial plasticity rate
+                 eta_init: float = 0.1,     # initial plasticity rate
+                 heads: int = 1):           # plastic heads (block-diagonal traces), see `PlasticSynapse`
         super().__init__()
         if solver not in SOLVERS: raise LiquidError(f"unknown solver {solver!r}. Valid solvers: {', '.join(SOLVERS)}.")
         if steps < 1: raise LiquidError(f"steps must be at least 1, got {steps}.")
         if dt <= 0 or tau_min <= 0: raise LiquidError(f"dt and tau_min must be positive, got dt={dt}, tau_min={tau_min}.")
         self.solver, self.steps, self.dt, self.tau_min = solver, steps, dt, tau_min
         self.input_proj = nn.Linear(input_size, hidden_size)     # W_in x + b
-        self.recurrent = PlasticSynapse(hidden_size, hidden_size, plastic=plastic, alpha_init=alpha_init, eta_init=eta_init)
+        self.recurrent = PlasticSynapse(hidden_size, hidden_size, plastic=plastic, alpha_init=alpha_init,
+                                        eta_init=eta_init, heads=heads)
         self.tau_raw = nn.Parameter(torch.empty(hidden_size).uniform_(-1.0, 5.0))  # tau from about 1.3 to 6 at init
         self.A = nn.Parameter(torch.empty(hidden_size).uniform_(-1.0, 1.0))         # per-neuron target of h
 
@@ -54,30 +58,30 @@ class LiquidODECell(nn.Module):
     def extra_repr(self): return f"solver={self.solver!r}, steps={self.steps}, dt={self.dt}, tau_min={self.tau_min}"
 
 # %% ../nbs/02_cell.ipynb #153947c5
-def ltc_gate(u: torch.Tensor, h: torch.Tensor, w_rec: torch.Tensor) -> torch.Tensor:
-    "Return f = sigmoid(u + W_rec h), `(B, H)`."
-    return torch.sigmoid(u + synaptic_input(w_rec, h))
+def ltc_gate(u: torch.Tensor, h: torch.Tensor, rec_input) -> torch.Tensor:
+    "Return f = sigmoid(u + W_rec h), `(B, H)`; `rec_input(h)` computes `W_rec h`."
+    return torch.sigmoid(u + rec_input(h))
 
-def ltc_vector_field(h, u, w_rec, inv_tau, A) -> torch.Tensor:
+def ltc_vector_field(h, u, rec_input, inv_tau, A) -> torch.Tensor:
     "Return dh/dt = -(1/tau + f) * h + f * A, `(B, H)`."
-    f = ltc_gate(u, h, w_rec)
+    f = ltc_gate(u, h, rec_input)
     return -(inv_tau + f) * h + f * A
 
 # %% ../nbs/02_cell.ipynb #7427d3eb
 @patch
-def solve_token(self: LiquidODECell, h: torch.Tensor, u: torch.Tensor, w_rec: torch.Tensor) -> torch.Tensor:
+def solve_token(self: LiquidODECell, h: torch.Tensor, u: torch.Tensor, rec_input) -> torch.Tensor:
     "Integrate the LTC ODE over one token: `steps` solver steps of length `dt / steps`. Returns the new `h`, `(B, H)`."
     delta = self.dt / self.steps
     inv_tau, A = 1.0 / self.tau, self.A                       # (H,), (H,)
     for _ in range(self.steps):
         if self.solver == "euler":
-            h = h + delta * ltc_vector_field(h, u, w_rec, inv_tau, A)
+            h = h + delta * ltc_vector_field(h, u, rec_input, inv_tau, A)
         elif self.solver == "rk2":
-            k1 = ltc_vector_field(h, u, w_rec, inv_tau, A)
-            k2 = ltc_vector_field(h + delta * k1, u, w_rec, inv_tau, A)
+            k1 = ltc_vector_field(h, u, rec_input, inv_tau, A)
+            k2 = ltc_vector_field(h + delta * k1, u, rec_input, inv_tau, A)
             h = h + 0.5 * delta * (k1 + k2)
         else:  # fused semi-implicit step
-            f = ltc_gate(u, h, w_rec)
+            f = ltc_gate(u, h, rec_input)
             h = (h + delta * f * A) / (1 + delta * (inv_tau + f))
     return h
 
@@ -86,12 +90,12 @@ def solve_token(self: LiquidODECell, h: torch.Tensor, u: torch.Tensor, w_rec: to
 def forward(self: LiquidODECell,
                  u: torch.Tensor,                   # input projection of one token, (B, H)
                  h: torch.Tensor,                   # hidden state, (B, H)
-                 hebb: torch.Tensor | None = None,  # Hebbian trace, (B, H, H); None for a non-plastic cell
+                 hebb: torch.Tensor | None = None,  # Hebbian trace, (B, heads, d, d); None for a non-plastic cell
                  plasticity: bool = True):          # read and update the trace
     "Advance one token. Returns the new `(h, hebb)`."
     use_trace = plasticity and self.plastic and hebb is not None
-    w_rec = self.recurrent.effective_weight(hebb if use_trace else None)   # (B, H, H) or (H, H)
-    h_new = self.solve_token(h, u, w_rec)                                  # (B, H)
+    plastic_w = self.recurrent.plastic_weight(hebb) if use_trace else None  # (B, heads, d, d), once per token
+    h_new = self.solve_token(h, u, lambda pre: self.recurrent.recurrent_input(pre, plastic_w))   # (B, H)
     if use_trace:
         hebb = self.recurrent.update_trace(hebb, pre=torch.tanh(h), post=torch.tanh(h_new))
     return h_new, hebb
@@ -101,14 +105,16 @@ class LiquidODE(nn.Module):
     "A `LiquidODECell` run over a sequence, carrying `(h, hebb)` between calls."
     def __init__(self, input_size: int, hidden_size: int,
                  checkpoint_segment: int = 0,   # tokens per recomputed segment in training; 0 stores every step
+                 compile_step: bool = False,    # run the per-token step through torch.compile, eager if that fails
                  **cell_kwargs):
         super().__init__()
         if checkpoint_segment < 0: raise LiquidError(f"checkpoint_segment must be >= 0, got {checkpoint_segment}.")
-        self.checkpoint_segment = checkpoint_segment
+        self.checkpoint_segment, self.compile_step = checkpoint_segment, compile_step
         self.cell = LiquidODECell(input_size, hidden_size, **cell_kwargs)
+        object.__setattr__(self, "_compiled", None)   # not a submodule, so state_dict keys stay the same
 
     def initial_state(self, batch_size: int, device=None, dtype=None):
-        "Return zero `(h, hebb)`: `h` is `(B, H)`, `hebb` is `(B, H, H)` or None when the cell is not plastic."
+        "Return zero `(h, hebb)`: `h` is `(B, H)`, `hebb` is `(B, heads, d, d)` or None when the cell is not plastic."
         H = self.cell.hidden_size
         h = torch.zeros(batch_size, H, device=device, dtype=dtype)
         hebb = self.cell.recurrent.init_trace(batch_size, device, dtype) if self.cell.plastic else None
@@ -133,6 +139,18 @@ class LiquidODE(nn.Module):
         "Step the cell through `u`, `(B, T, H)`. Returns all hidden states `(B, T, H)` and the final `h`, `hebb`."
         hs = []
         for t in range(u.shape[1]):
-            h, hebb = self.cell(u[:, t], h, hebb, plasticity)
+            h, hebb = self._step(u[:, t], h, hebb, plasticity)
             hs.append(h)
         return torch.stack(hs, dim=1), h, hebb
+
+    def _step(self, u, h, hebb, plasticity):
+        "One token through the cell, compiled when `compile_step` is set."
+        if not self.compile_step: return self.cell(u, h, hebb, plasticity)
+        if self._compiled is None: object.__setattr__(self, "_compiled", torch.compile(self.cell.forward))
+        try:
+            return self._compiled(u, h, hebb, plasticity)
+        except Exception as e:  # torch.compile can fail on a platform without a C++ compiler, among others
+            warnings.warn(f"torch.compile of the liquid step failed ({type(e).__name__}: {str(e)[:200]}); "
+                          "running it eagerly from now on. Set compile_step=False to silence this.")
+            self.compile_step = False
+            return self.cell(u, h, hebb, plasticity)

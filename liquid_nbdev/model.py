@@ -38,7 +38,9 @@ class ModelConfig:
     tau_min: float = 1.0         # lower bound of every time constant
     alpha_init: float = 0.01     # initial plasticity coefficients are uniform in [-alpha_init, alpha_init]
     eta_init: float = 0.1        # initial plasticity rate
+    plastic_heads: int = 1       # heads of each plastic synapse: block-diagonal traces, one rate per head (see `PlasticSynapse`)
     checkpoint_segment: int = 0  # tokens per recomputed segment when training; 0 stores every step (see `LiquidODE`)
+    compile_step: bool = False   # compile each layer's per-token step with torch.compile (see `LiquidODE`)
 
     @property
     def n_layer(self) -> int: return self.n_fast + self.n_deep
@@ -54,6 +56,8 @@ class ModelConfig:
         for name in ("vocab_size", "d_model", "hidden_size", "fast_steps", "deep_steps"):
             if getattr(self, name) < 1: raise LiquidError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if self.n_layer < 1: raise LiquidError(f"the model needs at least one layer, got n_fast={self.n_fast}, n_deep={self.n_deep}.")
+        if self.plastic_heads < 1 or self.hidden_size % self.plastic_heads:
+            raise LiquidError(f"plastic_heads must divide hidden_size={self.hidden_size}, got {self.plastic_heads}.")
         bad = sorted(i for i in self.plastic_set() if not 0 <= i < self.n_layer)
         if bad: raise LiquidError(f"plastic_layers {bad} out of range: layers are numbered 0 to {self.n_layer - 1}.")
 
@@ -95,7 +99,7 @@ class LiquidState:
     "Recurrent state of a `MiniLiquidGPT`: position, hidden states and Hebbian traces."
     pos: int                                  # position of the next token
     h: list                                   # per layer, (B, H)
-    hebb: list                                # per layer, (B, H, H), or None for a non-plastic layer
+    hebb: list                                # per layer, (B, heads, d, d), or None for a non-plastic layer
 
     def _map(self, fn_h, fn_hebb):
         return LiquidState(self.pos, [fn_h(h) for h in self.h], [None if t is None else fn_hebb(t) for t in self.hebb])
@@ -126,7 +130,8 @@ class LiquidBlock(nn.Module):
         self.liquid = LiquidODE(cfg.d_model, cfg.hidden_size,
                                 solver=cfg.fast_solver if fast else cfg.deep_solver,
                                 steps=cfg.fast_steps if fast else cfg.deep_steps,
-                                checkpoint_segment=cfg.checkpoint_segment,
+                                checkpoint_segment=cfg.checkpoint_segment, compile_step=cfg.compile_step,
+                                heads=cfg.plastic_heads,
                                 plastic=layer in cfg.plastic_set(), dt=cfg.dt, tau_min=cfg.tau_min,
                                 alpha_init=cfg.alpha_init, eta_init=cfg.eta_init)
         self.out_proj = nn.Linear(cfg.hidden_size, cfg.d_model)   # W_o
