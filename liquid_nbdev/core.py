@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path', 'new_figure', 'finish_figure']
+__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path', 'TiedHead', 'new_figure', 'finish_figure']
 
 # %% ../nbs/00_core.ipynb #5b8960a5
 class LiquidError(ValueError):
@@ -62,6 +62,18 @@ def set_seed(seed: int):
 def package_path(*parts: str) -> Path:
     "Path of a file shipped inside the installed package (tokenizer ranks, corpus, configs)."
     return Path(str(importlib.resources.files("liquid_nbdev"))).joinpath(*parts)
+
+# %% ../nbs/00_core.ipynb #ea68db86
+class TiedHead:
+    "Output head `x @ weight.T` that multiplies by a cached contiguous transposed copy when autograd is off."
+    def __init__(self): self._key, self._weight_t = None, None
+
+    def __call__(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and weight.requires_grad: return torch.nn.functional.linear(x, weight)
+        key = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
+        if key != self._key:
+            self._weight_t, self._key = weight.detach().t().contiguous(), key   # (d_model, vocab)
+        return x @ self._weight_t.to(x.dtype)
 
 # %% ../nbs/00_core.ipynb #cfbf8eb0
 def new_figure(path=None, **subplots_kwargs):

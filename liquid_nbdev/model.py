@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .cell import SOLVERS, LiquidODE
-from .core import LiquidError
+from .core import LiquidError, TiedHead
 
 # %% auto #0
 __all__ = ['ModelConfig', 'dataclass_from_dict', 'sinusoidal_positions', 'LiquidState', 'LiquidBlock', 'MiniLiquidGPT']
@@ -159,6 +159,7 @@ class MiniLiquidGPT(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight      # weight tying: one (vocab, d_model) matrix
+        self.head = TiedHead()                         # multiplies by lm_head.weight, faster without autograd
         self.apply(self._init_weights)
         for name, p in self.named_parameters():
             if name.endswith("out_proj.weight") or name.endswith("mlp.2.weight"):
@@ -210,7 +211,7 @@ def forward(self: MiniLiquidGPT,
         hs.append(h); hebbs.append(hebb)
 
     # 3) tied head
-    logits = self.lm_head(self.ln_f(x))                                           # (B, T, vocab_size)
+    logits = self.head(self.ln_f(x), self.lm_head.weight)                         # (B, T, vocab_size)
     loss = None
     if targets is not None:
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 
-from .core import LiquidError
+from .core import LiquidError, TiedHead
 from .model import sinusoidal_positions
 
 # %% auto #0
@@ -101,6 +101,7 @@ class MiniGPT(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.d_model)
         self.lm_head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight                   # tied, as in the liquid model
+        self.head = TiedHead()                         # multiplies by lm_head.weight, faster without autograd
         for name, p in self.named_parameters():
             if p.dim() >= 2: nn.init.normal_(p, mean=0.0, std=0.02)
             elif name.endswith("bias"): nn.init.zeros_(p)
@@ -131,7 +132,7 @@ def forward(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, targ
     for block, k, v in zip(self.blocks, state.k, state.v):
         x, k, v = block(x, k, v)
         ks.append(k); vs.append(v)
-    logits = self.lm_head(self.ln_f(x))                                                  # (B, T, vocab_size)
+    logits = self.head(self.ln_f(x), self.lm_head.weight)                                # (B, T, vocab_size)
     loss = None
     if targets is not None: loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
     return logits, loss, KVCache(state.pos + T, ks, vs)
