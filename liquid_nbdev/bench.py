@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import multiprocessing
 import os
 import platform
 import statistics
 import sys
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
 from .core import LiquidError, cli_errors, finish_figure, get_device, new_figure, set_seed
 from .model import MiniLiquidGPT, ModelConfig
@@ -22,9 +26,9 @@ from .train import autocast_for
 from .transformer import MiniGPT, TransformerConfig
 
 # %% auto #0
-__all__ = ['machine_info', 'SavedTensorBytes', 'time_training', 'memory_vs_context', 'pretrained_gpt2_generation',
+__all__ = ['LEVERS', 'machine_info', 'SavedTensorBytes', 'time_training', 'memory_vs_context', 'pretrained_gpt2_generation',
            'time_generation', 'state_bytes', 'time_plastic_update', 'run_benchmark', 'format_benchmark',
-           'plot_benchmark', 'bench_parser', 'bench_cli']
+           'plot_benchmark', 'peak_training_memory', 'run_levers', 'format_levers', 'bench_parser', 'bench_cli']
 
 # %% ../nbs/11_bench.ipynb #0dc05a9f
 def machine_info() -> dict:
@@ -239,6 +243,91 @@ def plot_benchmark(result: dict, path: str | Path | None = None):
     return finish_figure(fig, path)
 
 # %% ../nbs/11_bench.ipynb #8e83fe37
+LEVERS = {
+    "reference (1 head, eager)": {},
+    "4 plastic heads": {"plastic_heads": 4},
+    "4 heads + compiled step": {"plastic_heads": 4, "compile_step": True},
+    "4 heads + recompute 16": {"plastic_heads": 4, "checkpoint_segment": 16},
+    "4 heads + compiled + recompute 16": {"plastic_heads": 4, "compile_step": True, "checkpoint_segment": 16},
+}
+
+def _status_bytes(field: str) -> int:
+    "Bytes of `field` (VmRSS, VmHWM) in /proc/self/status."
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"): return int(line.split()[1]) * 1024
+    raise LiquidError(f"{field} missing from /proc/self/status.")
+
+def _peak_step_bytes(kind: str, cfg: dict, batch_size: int, context: int, threads: int, amp: str) -> int:
+    "Run one training step in this (fresh) process and return the growth of resident memory at its peak."
+    torch.set_num_threads(threads)
+    set_seed(0)
+    model = MiniLiquidGPT(ModelConfig(**cfg)) if kind == "liquid" else MiniGPT(TransformerConfig(**cfg))
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    ctx, _ = autocast_for(torch.device("cpu"), amp)
+    idx = torch.randint(0, model.cfg.vocab_size, (batch_size, context + 1))
+    start = _status_bytes("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")   # reset the peak (VmHWM) to the current RSS (Linux 4.0+)
+    with ctx:
+        _, loss, _ = model(idx[:, :-1], targets=idx[:, 1:])
+    loss.backward(); opt.step()
+    return _status_bytes("VmHWM") - start
+
+def peak_training_memory(model, batch_size: int, context: int, amp: str = "off") -> int | None:
+    "Peak resident-memory growth of one CPU training step of a model like `model`, in a fresh process; None off Linux."
+    if not sys.platform.startswith("linux"): return None
+    kind = "liquid" if isinstance(model, MiniLiquidGPT) else "transformer"
+    # The child imports the function from the installed module: a copy defined in a notebook cannot be pickled.
+    target = importlib.import_module("liquid_nbdev.bench")._peak_step_bytes
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        job = pool.apply_async(target, (kind, asdict(model.cfg), batch_size, context, torch.get_num_threads(), amp))
+        return job.get(timeout=1800)
+
+# %% ../nbs/11_bench.ipynb #737b39d8
+def run_levers(levers: dict = LEVERS, device: str = "cpu", batch_size: int = 16, context: int = 256, amp: str = "off",
+               steps: int = 3, positions=(64, 1024, 4096), liquid_cfg: ModelConfig | None = None,
+               transformer_cfg: TransformerConfig | None = None) -> dict:
+    "Measure the transformer and the liquid model under each combination of `levers`, side by side in one process."
+    set_seed(0)
+    device = get_device(device)
+    liquid_cfg = liquid_cfg or ModelConfig()
+    transformer_cfg = transformer_cfg or TransformerConfig(context_window=8192)
+    result = {"machine": machine_info(), "batch_size": batch_size, "context": context, "amp": amp, "rows": {}}
+    rows = [("transformer", MiniGPT, transformer_cfg)] + [(name, MiniLiquidGPT, replace(liquid_cfg, **switches))
+                                                        for name, switches in levers.items()]
+    for name, cls, cfg in tqdm(rows, desc="levers", unit=" model"):
+        set_seed(0)
+        model = cls(cfg)
+        t0 = time.perf_counter()
+        entry = {"train": time_training(model, batch_size, context, device, amp, steps=steps)}
+        if device.type == "cpu": entry["peak_step_bytes"] = peak_training_memory(model, batch_size, context, amp)
+        entry["generate"] = time_generation(model, positions, device, tokens=16)
+        if cls is MiniLiquidGPT: entry["plastic_update_s"] = time_plastic_update(model, device)
+        entry["seconds"] = time.perf_counter() - t0
+        result["rows"][name] = entry
+    return result
+
+def format_levers(result: dict) -> str:
+    "Render `run_levers` as a table; ratios are against the transformer (higher is better for tokens/s, lower for memory)."
+    m, rows = result["machine"], result["rows"]
+    base = rows["transformer"]
+    first, last = list(base["generate"])[0], list(base["generate"])[-1]
+    mid = 1024 if 1024 in base["generate"] else last
+    lines = [f"{m['cpu']} | {m['cores']} cores, {m['torch_threads']} torch threads | torch {m['torch']}",
+             f"command: {m['command']} | batch {result['batch_size']} x {result['context']} | amp {result['amp']}", "",
+             f"{'model':36s} {'train tok/s':>11s} {'ratio':>6s} {'saved MiB':>10s} {'peak MiB':>9s} {'ratio':>6s} "
+             f"{'gen tok/s@' + str(mid):>13s} {'ratio':>6s} {'lat ' + str(last) + '/' + str(first):>10s} {'plastic ms':>10s}"]
+    for name, e in rows.items():
+        peak, base_peak = e.get("peak_step_bytes"), base.get("peak_step_bytes")
+        gen = 1 / e["generate"][mid]["s_per_token"]
+        flat = e["generate"][last]["s_per_token"] / e["generate"][first]["s_per_token"]
+        lines.append(f"{name:36s} {e['train']['tok_s']:11,.0f} {e['train']['tok_s'] / base['train']['tok_s']:6.2f} "
+                     f"{e['train']['saved_for_backward_bytes'] / 2**20:10,.0f} "
+                     + (f"{peak / 2**20:9,.0f} {peak / base_peak:6.2f} " if peak else f"{'-':>9s} {'-':>6s} ")
+                     + f"{gen:13,.1f} {gen * base['generate'][mid]['s_per_token']:6.2f} {flat:10.2f} "
+                     + (f"{e['plastic_update_s'] * 1e3:10.3f}" if "plastic_update_s" in e else f"{'-':>10s}"))
+    return "\n".join(lines)
+
+# %% ../nbs/11_bench.ipynb #5e478c82
 def bench_parser() -> argparse.ArgumentParser:
     "Command-line options of `liquid-bench`."
     p = argparse.ArgumentParser(prog="liquid-bench", description="Benchmark the liquid base model against the same-size transformer.")
@@ -246,6 +335,8 @@ def bench_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default: cpu)")
     p.add_argument("--batch_size", type=int, default=16, help="training batch (default: 16)")
     p.add_argument("--context", type=int, default=None, help="training context in tokens (default: 256, or 64 with --quick)")
+    p.add_argument("--levers", action="store_true", help="measure each speed and memory lever against the transformer instead")
+    p.add_argument("--amp", default="off", help="with --levers: off or bf16 autocast for both models (default: off)")
     p.add_argument("--json_path", default=None, help="write the results as JSON here")
     p.add_argument("--plot_path", default=None, help="write the latency and state-size plot here (PNG)")
     return p
@@ -256,6 +347,11 @@ def bench_cli(argv: list[str] | None = None):
     args = bench_parser().parse_args(argv)
     if args.batch_size < 1: raise LiquidError(f"--batch_size must be at least 1, got {args.batch_size}.")
     if args.context is not None and args.context < 1: raise LiquidError(f"--context must be at least 1, got {args.context}.")
+    if args.levers:
+        result = run_levers(device=args.device, batch_size=args.batch_size, context=args.context or 256, amp=args.amp)
+        print(format_levers(result))
+        if args.json_path: Path(args.json_path).write_text(json.dumps(result, indent=2))
+        return
     result = run_benchmark(args.quick, args.device, args.batch_size, args.context)
     print(format_benchmark(result))
     if args.json_path: Path(args.json_path).write_text(json.dumps(result, indent=2))
