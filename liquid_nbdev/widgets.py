@@ -19,6 +19,7 @@ from .core import LiquidError
 from .generate import TextStreamer, check_prompt, check_sampling, sample_next
 from .model import LiquidState, MiniLiquidGPT
 from .plasticity import FACTS, continuation_logprob, distractor_ids
+from .synapse import dense_trace
 from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
 
@@ -83,8 +84,8 @@ def trace_figure(before: LiquidState, after: LiquidState, layer: int,  # states 
                  title: str = "") -> Figure:
     "Draw layer `layer`'s Hebbian trace after the last token and the token's change to it, side by side."
     if after.hebb[layer] is None: raise LiquidError(f"layer {layer} is not plastic, so it has no trace to draw.")
-    trace = after.hebb[layer][0].float().cpu()                     # (H, H), first sequence
-    change = trace - before.hebb[layer][0].float().cpu()           # (H, H)
+    trace = dense_trace(after.hebb[layer][:1])[0].float().cpu()            # (H, H), first sequence, heads on the diagonal
+    change = trace - dense_trace(before.hebb[layer][:1])[0].float().cpu()  # (H, H)
     fig = Figure(figsize=(7.5, 3.3))
     for ax, values, name in zip(fig.subplots(1, 2), (trace, change), (f"Hebb, layer {layer}", "change over the last token")):
         vmax = values.abs().max().item()
