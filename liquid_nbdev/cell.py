@@ -129,7 +129,9 @@ class LiquidODE(nn.Module):
         if S and torch.is_grad_enabled():
             hs = []
             for start in range(0, T, S):
-                seg, h, hebb = checkpoint(self._run, u[:, start:start + S], h, hebb, plasticity, use_reentrant=False)
+                # Early stop ends a recomputation by raising an exception, which a compiled step cannot pass on.
+                seg, h, hebb = checkpoint(self._run, u[:, start:start + S], h, hebb, plasticity, use_reentrant=False,
+                                          early_stop=not self.compile_step)
                 hs.append(seg)
             return torch.cat(hs, dim=1), (h, hebb)
         hs, h, hebb = self._run(u, h, hebb, plasticity)
@@ -149,7 +151,7 @@ class LiquidODE(nn.Module):
         if self._compiled is None: object.__setattr__(self, "_compiled", torch.compile(self.cell.forward))
         try:
             return self._compiled(u, h, hebb, plasticity)
-        except Exception as e:  # torch.compile can fail on a platform without a C++ compiler, among others
+        except torch._dynamo.exc.BackendCompilerFailed as e:  # no C++ compiler, for one
             warnings.warn(f"torch.compile of the liquid step failed ({type(e).__name__}: {str(e)[:200]}); "
                           "running it eagerly from now on. Set compile_step=False to silence this.")
             self.compile_step = False
