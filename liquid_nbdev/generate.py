@@ -139,6 +139,13 @@ def generate_cli(argv: list[str] | None = None):
     model, _ = load_checkpoint(args.checkpoint, get_device(args.device))
     sys.stdout.write(args.prompt); sys.stdout.flush()
     def show(piece): sys.stdout.write(piece); sys.stdout.flush()
-    model.generate(args.prompt, args.max_new_tokens, args.temperature, args.top_k or None,
-                   args.top_p if args.top_p < 1 else None, args.seed, plasticity=not args.no_plasticity, on_text=show)
-    sys.stdout.write("\n")
+    streamer, n_tokens, last = TextStreamer(), 0, None
+    for last in generate_tokens(model, get_tokenizer().encode(args.prompt, allowed_special="all"), args.max_new_tokens,
+                                args.temperature, args.top_k or None, args.top_p if args.top_p < 1 else None, args.seed,
+                                plasticity=not args.no_plasticity):
+        n_tokens += 1
+        show(streamer(last))
+    show(streamer.flush() + "\n")
+    if last == EOT_ID:
+        print(f"(stopped after {n_tokens} tokens at <|endoftext|>: the model ended the text. "
+              "Try another --seed for a longer one.)", file=sys.stderr)

@@ -59,6 +59,25 @@ def test_generate_repeats_with_seed(trained):
     assert first.stdout == second.stdout
 
 
+def test_generate_reports_end_of_text(trained, tmp_path):
+    out, _ = trained
+    from safetensors.torch import load_file, save_file
+    ended = tmp_path / "ends_at_once"
+    ended.mkdir()
+    (ended / "checkpoint.json").write_text((out / "best" / "checkpoint.json").read_text())
+    weights = load_file(out / "best" / "model.safetensors")
+    eot = 50256
+    tied = next(k for k in ("tok_emb.weight", "lm_head.weight") if k in weights)   # saved once, under either name
+    # Make <|endoftext|> by far the most likely next token: a constant final-norm output along its embedding.
+    weights[tied][eot] *= 100
+    weights["ln_f.weight"].zero_()
+    weights["ln_f.bias"].copy_(weights[tied][eot])
+    save_file(weights, ended / "model.safetensors")
+    result = run("liquid-generate", str(ended), "Once upon a time", "--max_new_tokens", "20", "--seed", "0")
+    assert result.stdout == "Once upon a time\n"
+    assert "stopped after 1 tokens at <|endoftext|>" in result.stderr, result.stderr
+
+
 def test_generate_without_plasticity(trained):
     out, _ = trained
     result = run("liquid-generate", str(out / "best"), "The cat", "--max_new_tokens", "5", "--seed", "1", "--no_plasticity")
