@@ -27,7 +27,8 @@ from .transformer import MiniGPT, TransformerConfig
 # %% auto #0
 __all__ = ['LEVERS', 'machine_info', 'SavedTensorBytes', 'time_training', 'memory_vs_context', 'pretrained_gpt2_generation',
            'time_generation', 'state_bytes', 'time_plastic_update', 'run_benchmark', 'format_benchmark',
-           'plot_benchmark', 'peak_training_memory', 'run_levers', 'format_levers', 'bench_parser', 'bench_cli']
+           'plot_benchmark', 'peak_training_memory', 'run_levers', 'format_levers', 'plot_levers', 'bench_parser',
+           'bench_cli']
 
 # %% ../nbs/11_bench.ipynb #0dc05a9f
 def machine_info() -> dict:
@@ -318,7 +319,7 @@ def format_levers(result: dict) -> str:
     m, rows = result["machine"], result["rows"]
     base = rows["transformer"]
     first, last = list(base["generate"])[0], list(base["generate"])[-1]
-    mid = 1024 if 1024 in base["generate"] else last
+    mid = next((k for k in base["generate"] if int(k) == 1024), last)   # int keys, or str keys read from JSON
     lines = [f"{m['cpu']} | {m['cores']} cores, {m['torch_threads']} torch threads | torch {m['torch']}",
              f"command: {m['command']} | batch {result['batch_size']} x {result['context']} | amp {result['amp']}", "",
              f"{'model':36s} {'train tok/s':>11s} {'ratio':>6s} {'saved MiB':>10s} {'peak MiB':>9s} {'ratio':>6s} "
@@ -334,6 +335,25 @@ def format_levers(result: dict) -> str:
                      + (f"{e['plastic_update_s'] * 1e3:10.3f}" if "plastic_update_s" in e else f"{'-':>10s}"))
     return "\n".join(lines)
 
+# %% ../nbs/11_bench.ipynb #a0e3ece8
+def plot_levers(result: dict, path: str | Path | None = None):
+    "Bar charts of each row of `run_levers` against the transformer: training tokens/s, peak memory, generation tokens/s."
+    rows, base = result["rows"], result["rows"]["transformer"]
+    mid = next((k for k in base["generate"] if int(k) == 1024), list(base["generate"])[-1])   # int keys, or str from JSON
+    names = list(rows)
+    panels = [("training tokens/s", [rows[n]["train"]["tok_s"] / base["train"]["tok_s"] for n in names], "higher is better"),
+              ("peak training memory", [(rows[n].get("peak_step_bytes") or 0) / (base.get("peak_step_bytes") or 1) for n in names], "lower is better"),
+              (f"generation tokens/s at {mid}", [base["generate"][mid]["s_per_token"] / rows[n]["generate"][mid]["s_per_token"] for n in names], "higher is better")]
+    fig, axes = new_figure(path, ncols=3, figsize=(14, 0.45 * len(names) + 1.6), sharey=True)
+    for ax, (title, ratios, better) in zip(axes, panels):
+        ax.barh(range(len(names)), ratios, color=["grey"] + ["tab:blue"] * (len(names) - 1))
+        ax.axvline(1.0, color="black", lw=0.8)
+        ax.set(title=f"{title}\n(x transformer, {better})", yticks=range(len(names)), yticklabels=names)
+        ax.invert_yaxis(); ax.grid(axis="x", alpha=0.3)
+        for i, r in enumerate(ratios): ax.text(r, i, f" {r:.2f}", va="center", fontsize=8)
+    fig.suptitle(f"batch {result['batch_size']} x {result['context']}, amp {result['amp']}", fontsize=9)
+    return finish_figure(fig, path)
+
 # %% ../nbs/11_bench.ipynb #5e478c82
 def bench_parser() -> argparse.ArgumentParser:
     "Command-line options of `liquid-bench`."
@@ -345,7 +365,7 @@ def bench_parser() -> argparse.ArgumentParser:
     p.add_argument("--levers", action="store_true", help="measure each speed and memory lever against the transformer instead")
     p.add_argument("--amp", default="off", help="with --levers: off or bf16 autocast for both models (default: off)")
     p.add_argument("--json_path", default=None, help="write the results as JSON here")
-    p.add_argument("--plot_path", default=None, help="write the latency and state-size plot here (PNG)")
+    p.add_argument("--plot_path", default=None, help="write the latency and state-size plot (with --levers: the ratio bars) here (PNG)")
     return p
 
 @cli_errors
@@ -358,6 +378,7 @@ def bench_cli(argv: list[str] | None = None):
         result = run_levers(device=args.device, batch_size=args.batch_size, context=args.context or 256, amp=args.amp)
         print(format_levers(result))
         if args.json_path: Path(args.json_path).write_text(json.dumps(result, indent=2))
+        if args.plot_path: plot_levers(result, args.plot_path)
         return
     result = run_benchmark(args.quick, args.device, args.batch_size, args.context)
     print(format_benchmark(result))
