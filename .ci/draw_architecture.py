@@ -49,7 +49,7 @@ def draw_model(ax):
 
     # The recurrent state: read at the start of a chunk, returned at its end for the next call.
     sx = 7.1
-    box(ax, sx, 12.2, 2.5, 1.3, "LiquidState in\npos, h[i] (B, H)\nhebb[i] (B, H, H)", STATE, size=8.5)
+    box(ax, sx, 12.2, 2.5, 1.3, "LiquidState in\npos, h[i] (B, H)\nhebb[i] (B, heads, d, d)", STATE, size=8.5)
     box(ax, sx, 5.4, 2.5, 1.3, "LiquidState out\npos + T, h[i], hebb[i]\nto the next chunk", STATE, size=8.5)
     for y in (10.0, 8.3):
         arrow(ax, (sx - 0.5, 11.55), (x + w / 2, y + 0.25), dashed=True, color="#7b1fa2")
