@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib
 import random
 import sys
 from pathlib import Path
@@ -61,7 +61,9 @@ def set_seed(seed: int):
 # %% ../nbs/00_core.ipynb #f2c99fd7
 def package_path(*parts: str) -> Path:
     "Path of a file shipped inside the installed package (tokenizer ranks, corpus, configs)."
-    return Path(str(importlib.resources.files("liquid_nbdev"))).joinpath(*parts)
+    # Found from the module itself, not by the package name: in the folder that contains a clone, Python
+    # imports the clone's root as a namespace package named liquid_nbdev, which holds none of these files.
+    return Path(importlib.import_module("liquid_nbdev.core").__file__).resolve().parent.joinpath(*parts)
 
 # %% ../nbs/00_core.ipynb #ea68db86
 class TiedHead:

@@ -109,6 +109,7 @@ class GenerationDemo(widgets.VBox):
     "Prompt, sampling controls and a plasticity switch; Generate streams text beside a heatmap of one plastic layer's trace."
     def __init__(self, model_or_path: torch.nn.Module | str | Path | None = None, device: str = "cpu",
                  plot_every: int = 4):                  # redraw the heatmap every this many tokens
+        if plot_every < 1: raise LiquidError(f"plot_every must be at least 1 token, got {plot_every}.")
         self.model, self.device, self.plot_every = None, device, plot_every
         self.last, self.continuation = None, ""       # states around the last token, and the text generated so far
         label_style = {"description_width": "90px"}     # wide enough for "temperature"
