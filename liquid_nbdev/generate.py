@@ -20,7 +20,8 @@ from .tokenizer import EOT_ID, get_tokenizer
 from .train import load_checkpoint
 
 # %% auto #0
-__all__ = ['check_prompt', 'check_sampling', 'sample_next', 'generate_tokens', 'TextStreamer', 'generate_parser', 'generate_cli']
+__all__ = ['check_prompt', 'check_sampling', 'sample_next', 'read_prompt', 'generate_tokens', 'TextStreamer', 'generate_parser',
+           'generate_cli']
 
 # %% ../nbs/07_generate.ipynb #1dfe3b2e
 def check_prompt(prompt: str):
@@ -56,6 +57,19 @@ def sample_next(logits: torch.Tensor,                  # (B, vocab_size) logits 
 
 # %% ../nbs/07_generate.ipynb #39d4926b
 @torch.no_grad()
+def read_prompt(model, prompt_ids: list[int], max_new_tokens: int, temperature: float, top_k: int | None,
+                top_p: float | None, seed: int | None, plasticity: bool, state: LiquidState | None = None):
+    "Check the sampling settings, then read the prompt (the prefill). Returns its logits `(1, T, V)`, the state and the sampler's generator."
+    if not prompt_ids: raise LiquidError("empty prompt: prompt_ids has no token to start from. Pass at least one id.")
+    check_sampling(temperature, top_k, top_p, max_new_tokens)
+    model.eval()
+    device = next(model.parameters()).device
+    g = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
+    logits, _, state = model(torch.tensor([prompt_ids], device=device), state, plasticity=plasticity)
+    return logits, state, g
+
+# %% ../nbs/07_generate.ipynb #2d1648ab
+@torch.no_grad()
 def generate_tokens(model: MiniLiquidGPT,
                     prompt_ids: list[int],             # tokenized prompt, at least one id
                     max_new_tokens: int = 100,
@@ -67,12 +81,7 @@ def generate_tokens(model: MiniLiquidGPT,
                     state: LiquidState | None = None,  # state to continue from; None starts fresh
                     stop_at_eot: bool = True) -> Iterator[int]:
     "Yield new token ids one at a time. The final state is available as the generator's return value."
-    if not prompt_ids: raise LiquidError("empty prompt: prompt_ids has no token to start from. Pass at least one id.")
-    check_sampling(temperature, top_k, top_p, max_new_tokens)
-    model.eval()
-    device = next(model.parameters()).device
-    g = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
-    logits, _, state = model(torch.tensor([prompt_ids], device=device), state, plasticity=plasticity)   # (1, T, V)
+    logits, state, g = read_prompt(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, plasticity, state)
     for _ in range(max_new_tokens):
         next_id = sample_next(logits[:, -1], temperature, top_k, top_p, g)                               # (1,)
         token = next_id.item()

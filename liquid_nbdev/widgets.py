@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from matplotlib.figure import Figure
 
 from .core import LiquidError
-from .generate import TextStreamer, check_prompt, check_sampling, sample_next
+from .generate import TextStreamer, check_prompt, check_sampling, read_prompt, sample_next
 from .model import LiquidState, MiniLiquidGPT
 from .plasticity import FACTS, continuation_logprob, distractor_ids
 from .synapse import dense_trace
@@ -66,12 +66,7 @@ def generation_steps(model: MiniLiquidGPT,
                      plasticity: bool = True,
                      stop_at_eot: bool = True) -> Iterator[tuple[int, LiquidState, LiquidState]]:
     "Yield `(token, before, after)` for each sampled token: the state before and after the model reads that token."
-    if not prompt_ids: raise LiquidError("empty prompt: prompt_ids has no token to start from. Pass at least one id.")
-    check_sampling(temperature, top_k, top_p, max_new_tokens)
-    model.eval()
-    device = next(model.parameters()).device
-    g = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
-    logits, _, state = model(torch.tensor([prompt_ids], device=device), None, plasticity=plasticity)   # (1, T, V)
+    logits, state, g = read_prompt(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, plasticity)
     for _ in range(max_new_tokens):
         next_id = sample_next(logits[:, -1], temperature, top_k, top_p, g)                               # (1,)
         logits, _, after = model(next_id[:, None], state, plasticity=plasticity)                         # (1, 1, V)
