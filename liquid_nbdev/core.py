@@ -61,8 +61,8 @@ def set_seed(seed: int):
 # %% ../nbs/00_core.ipynb #f2c99fd7
 def package_path(*parts: str) -> Path:
     "Path of a file shipped inside the installed package (tokenizer ranks, corpus, configs)."
-    # Found from the module itself, not by the package name: in the folder that contains a clone, Python
-    # imports the clone's root as a namespace package named liquid_nbdev, which holds none of these files.
+    # Start from this module's file, not from the package name. In the folder that contains a clone, Python
+    # imports the clone's root as a namespace package named liquid_nbdev, which contains none of these files.
     return Path(importlib.import_module("liquid_nbdev.core").__file__).resolve().parent.joinpath(*parts)
 
 # %% ../nbs/00_core.ipynb #ea68db86

@@ -222,7 +222,7 @@ def test_bad_eval_and_bench_options_error(trained):
 
 def test_bundled_files_found_beside_clone(tmp_path):
     # A folder named like the package in the working directory (the clone's root, when Python runs from
-    # the folder that holds the clone) shadows an editable install as a namespace package.
+    # the folder that contains the clone) shadows an editable install as a namespace package.
     (tmp_path / "liquid_nbdev").mkdir()
     code = "from liquid_nbdev.tokenizer import get_tokenizer; print(len(get_tokenizer().encode('Once upon a time')))"
     result = subprocess.run(["python", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
