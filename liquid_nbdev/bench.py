@@ -132,12 +132,12 @@ def time_generation(model, positions, device, tokens: int = 16, chunk: int = 512
         for start in range(0, pos, chunk):
             ids = torch.randint(0, model.cfg.vocab_size, (1, min(chunk, pos - start)), generator=g).to(device)
             _, _, state = model(ids, state)
-        next_id, times = torch.zeros(1, 1, dtype=torch.long, device=device), []
+        next_id, times = torch.zeros(1, dtype=torch.long, device=device), []
         for _ in range(tokens + 2):
             if device.type == "cuda": torch.cuda.synchronize()
             t0 = time.perf_counter()
-            logits, _, state = model(next_id, state)
-            next_id = logits[:, -1:].argmax(-1)
+            logits, state = model.decode_step(next_id, state)       # (1, V)
+            next_id = logits.argmax(-1)
             if device.type == "cuda": torch.cuda.synchronize()
             times.append(time.perf_counter() - t0)
         out[pos] = {"s_per_token": statistics.median(times[2:]), "state_bytes": state_bytes(state)}

@@ -5,15 +5,13 @@
 # %% ../nbs/02_cell.ipynb #d9197e24
 from __future__ import annotations
 
-import warnings
-
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .core import LiquidError
+from .core import CompileWithFallback, LiquidError
 from .synapse import PlasticSynapse, dense_trace, synaptic_input
 
 # %% auto #0
@@ -148,11 +146,8 @@ class LiquidODE(nn.Module):
     def _step(self, u, h, hebb, plasticity):
         "One token through the cell, compiled when `compile_step` is set."
         if not self.compile_step: return self.cell(u, h, hebb, plasticity)
-        if self._compiled is None: object.__setattr__(self, "_compiled", torch.compile(self.cell.forward))
-        try:
-            return self._compiled(u, h, hebb, plasticity)
-        except torch._dynamo.exc.BackendCompilerFailed as e:  # no C++ compiler, for one
-            warnings.warn(f"torch.compile of the liquid step failed ({type(e).__name__}: {str(e)[:200]}); "
-                          "running it eagerly from now on. Set compile_step=False to silence this.")
-            self.compile_step = False
-            return self.cell(u, h, hebb, plasticity)
+        if self._compiled is None:
+            object.__setattr__(self, "_compiled", CompileWithFallback(self.cell.forward, "the liquid step", "compile_step"))
+        out = self._compiled(u, h, hebb, plasticity)
+        if self._compiled.failed: self.compile_step = False   # segments may stop recomputing early again
+        return out

@@ -9,13 +9,15 @@ import functools
 import importlib
 import random
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path', 'TiedHead', 'new_figure', 'finish_figure']
+__all__ = ['LiquidError', 'cli_errors', 'get_device', 'set_seed', 'package_path', 'TiedHead', 'CompileWithFallback', 'new_figure',
+           'finish_figure']
 
 # %% ../nbs/00_core.ipynb #5b8960a5
 class LiquidError(ValueError):
@@ -76,6 +78,24 @@ class TiedHead:
         if key != self._key:
             self._weight_t, self._key = weight.detach().t().contiguous(), key   # (d_model, vocab)
         return x @ self._weight_t.to(x.dtype)
+
+# %% ../nbs/00_core.ipynb #8737f118
+class CompileWithFallback:
+    "Call `fn` through `torch.compile`; if compiling fails, warn once and call `fn` eagerly from then on."
+    def __init__(self, fn, what: str, flag: str, backend="inductor"):
+        self.fn, self.what, self.flag, self.backend = fn, what, flag, backend   # `flag`: the setting that turns it off
+        self.compiled, self.failed = None, False
+
+    def __call__(self, *args):
+        if self.failed: return self.fn(*args)
+        if self.compiled is None: self.compiled = torch.compile(self.fn, backend=self.backend)
+        try:
+            return self.compiled(*args)
+        except torch._dynamo.exc.BackendCompilerFailed as e:   # no C++ compiler, for one
+            warnings.warn(f"torch.compile of {self.what} failed ({type(e).__name__}: {str(e)[:200]}); "
+                          f"running it eagerly from now on. Set {self.flag}=False to silence this.")
+            self.failed = True
+            return self.fn(*args)
 
 # %% ../nbs/00_core.ipynb #cfbf8eb0
 def new_figure(path=None, **subplots_kwargs):

@@ -82,12 +82,13 @@ def generate_tokens(model: MiniLiquidGPT,
                     stop_at_eot: bool = True) -> Iterator[int]:
     "Yield new token ids one at a time. The final state is available as the generator's return value."
     logits, state, g = read_prompt(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, plasticity, state)
+    logits = logits[:, -1]                                                                               # (1, V)
     for _ in range(max_new_tokens):
-        next_id = sample_next(logits[:, -1], temperature, top_k, top_p, g)                               # (1,)
+        next_id = sample_next(logits, temperature, top_k, top_p, g)                                      # (1,)
         token = next_id.item()
         yield token
         if stop_at_eot and token == EOT_ID: break
-        logits, _, state = model(next_id[:, None], state, plasticity=plasticity)                         # (1, 1, V)
+        logits, state = model.decode_step(next_id, state, plasticity=plasticity)                         # (1, V)
     return state
 
 # %% ../nbs/07_generate.ipynb #c43de8e5

@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .cell import SOLVERS, LiquidODE
-from .core import LiquidError, TiedHead
+from .core import CompileWithFallback, LiquidError, TiedHead
 
 # %% auto #0
 __all__ = ['ModelConfig', 'dataclass_from_dict', 'sinusoidal_positions', 'LiquidState', 'LiquidBlock', 'MiniLiquidGPT']
@@ -196,9 +196,7 @@ def forward(self: MiniLiquidGPT,
     "Return `(logits, loss, state)`; `loss` is None without `targets`."
     B, T = idx.shape                                   # batch size, sequence length
     if state is None: state = self.initial_state(B, idx.device)
-    if len(state.h) != len(self.blocks) or state.h[0].shape[0] != B:
-        raise LiquidError(f"state is for {len(state.h)} layers and batch {state.h[0].shape[0]}, "
-                          f"but the model has {len(self.blocks)} layers and the input batch is {B}. Pass state=None to start fresh.")
+    self._check_state(state, B)
 
     # 1) token embedding plus the positions this chunk occupies in the stream
     x = self.tok_emb(idx) * math.sqrt(self.cfg.d_model)                          # (B, T, d_model)
@@ -216,3 +214,42 @@ def forward(self: MiniLiquidGPT,
     if targets is not None:
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
     return logits, loss, LiquidState(state.pos + T, hs, hebbs)
+
+@patch
+def _check_state(self: MiniLiquidGPT, state: LiquidState, B: int):
+    if len(state.h) != len(self.blocks) or state.h[0].shape[0] != B:
+        raise LiquidError(f"state is for {len(state.h)} layers and batch {state.h[0].shape[0]}, "
+                          f"but the model has {len(self.blocks)} layers and the input batch is {B}. Pass state=None to start fresh.")
+
+# %% ../nbs/03_model.ipynb #ef000355
+@patch
+def decode_layers(self: MiniLiquidGPT, x: torch.Tensor, hs: list, hebbs: list, plasticity: bool = True):
+    "Run one token's `x`, `(B, d_model)`, through every block and the final norm. Returns `ln_f(x)` and the new `hs`, `hebbs`."
+    new_h, new_hebb = [], []
+    for block, h, hebb in zip(self.blocks, hs, hebbs):
+        cell = block.liquid.cell
+        h, hebb = cell(cell.input_proj(block.ln_1(x)), h, hebb, plasticity)   # (B, H), (B, heads, d, d) or None
+        x = x + block.out_proj(h)                                              # (B, d_model)
+        if block.mlp is not None: x = x + block.mlp(block.ln_2(x))
+        new_h.append(h); new_hebb.append(hebb)
+    return self.ln_f(x), new_h, new_hebb
+
+@patch
+@torch.no_grad()
+def decode_step(self: MiniLiquidGPT,
+                idx: torch.Tensor,                 # one token id per sequence, (B,)
+                state: LiquidState | None = None,  # carried state; None starts from zeros at position 0
+                plasticity: bool = True):          # read and write the Hebbian traces
+    "Read one token per sequence without autograd. Returns the next-token logits `(B, vocab_size)` and the new state."
+    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. Use forward for longer input.")
+    if state is None: state = self.initial_state(idx.shape[0], idx.device)
+    self._check_state(state, idx.shape[0])
+    d = self.cfg.d_model
+    x = self.tok_emb(idx) * math.sqrt(d) + sinusoidal_positions(state.pos, 1, d, idx.device)[0].to(self.tok_emb.weight.dtype)
+    layers = self.decode_layers
+    if self.cfg.compile_step:
+        if getattr(self, "_compiled_decode", None) is None:
+            object.__setattr__(self, "_compiled_decode", CompileWithFallback(self.decode_layers, "the decode step", "compile_step"))
+        layers = self._compiled_decode
+    x, hs, hebbs = layers(x, state.h, state.hebb, plasticity)                      # (B, d_model)
+    return self.head(x, self.lm_head.weight), LiquidState(state.pos + 1, hs, hebbs)

@@ -137,6 +137,14 @@ def forward(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, targ
     if targets is not None: loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
     return logits, loss, KVCache(state.pos + T, ks, vs)
 
+@patch
+@torch.no_grad()
+def decode_step(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, plasticity: bool = True):
+    "Read one token per sequence, `idx` `(B,)`, like `MiniLiquidGPT.decode_step`. Returns logits `(B, vocab_size)` and the new cache."
+    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. Use forward for longer input.")
+    logits, _, state = self(idx[:, None], state)
+    return logits[:, 0], state
+
 # %% ../nbs/09_transformer.ipynb #38f43d3c
 @patch
 def set_context_window(self: MiniGPT, window: int):

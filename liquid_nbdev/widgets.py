@@ -67,9 +67,10 @@ def generation_steps(model: MiniLiquidGPT,
                      stop_at_eot: bool = True) -> Iterator[tuple[int, LiquidState, LiquidState]]:
     "Yield `(token, before, after)` for each sampled token: the state before and after the model reads that token."
     logits, state, g = read_prompt(model, prompt_ids, max_new_tokens, temperature, top_k, top_p, seed, plasticity)
+    logits = logits[:, -1]                                                                               # (1, V)
     for _ in range(max_new_tokens):
-        next_id = sample_next(logits[:, -1], temperature, top_k, top_p, g)                               # (1,)
-        logits, _, after = model(next_id[:, None], state, plasticity=plasticity)                         # (1, 1, V)
+        next_id = sample_next(logits, temperature, top_k, top_p, g)                                      # (1,)
+        logits, after = model.decode_step(next_id, state, plasticity=plasticity)                         # (1, V)
         yield next_id.item(), state, after
         if stop_at_eot and next_id.item() == EOT_ID: break
         state = after
