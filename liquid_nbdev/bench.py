@@ -17,6 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .core import LiquidError, cli_errors, finish_figure, get_device, new_figure, set_seed
@@ -27,8 +28,8 @@ from .transformer import MiniGPT, TransformerConfig
 # %% auto #0
 __all__ = ['LEVERS', 'machine_info', 'SavedTensorBytes', 'time_training', 'memory_vs_context', 'pretrained_gpt2_generation',
            'time_generation', 'state_bytes', 'time_plastic_update', 'run_benchmark', 'format_benchmark',
-           'plot_benchmark', 'peak_training_memory', 'run_levers', 'format_levers', 'plot_levers', 'bench_parser',
-           'bench_cli']
+           'plot_benchmark', 'peak_training_memory', 'time_head', 'run_levers', 'format_levers', 'plot_levers',
+           'bench_parser', 'bench_cli']
 
 # %% ../nbs/11_bench.ipynb #0dc05a9f
 def machine_info() -> dict:
@@ -291,6 +292,32 @@ def peak_training_memory(model, batch_size: int, context: int, amp: str = "off")
     return int(done.stdout.strip().splitlines()[-1])
 
 # %% ../nbs/11_bench.ipynb #737b39d8
+def time_head(model, batch_size: int, context: int, device, amp: str = "off", repeats: int = 3) -> dict:
+    "Median seconds of the tied head alone: training (product, cross-entropy, backward) at `batch_size` x `context`, and one decoded token."
+    weight, d = model.lm_head.weight, model.cfg.d_model
+    ctx, _ = autocast_for(device, amp)
+    feats = torch.randn(batch_size * context, d, device=device, requires_grad=True)
+    targets = torch.randint(0, model.cfg.vocab_size, (batch_size * context,), device=device)
+    def train_once():
+        with ctx:
+            loss = F.cross_entropy(F.linear(feats, weight).float(), targets)
+        loss.backward()
+    def decode_once():
+        with torch.no_grad(): model.head(feats[:1], weight)
+    out = {}
+    for key, fn, n in (("train_s", train_once, repeats), ("decode_s", decode_once, 20 * repeats)):
+        times = []
+        for _ in range(n + 1):
+            if device.type == "cuda": torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn()
+            if device.type == "cuda": torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        out[key] = statistics.median(times[1:])
+    weight.grad = None
+    return out
+
+# %% ../nbs/11_bench.ipynb #4596dc18
 def run_levers(levers: dict = LEVERS, device: str = "cpu", batch_size: int = 16, context: int = 256, amp: str = "off",
                steps: int = 3, positions=(64, 1024, 4096), liquid_cfg: ModelConfig | None = None,
                transformer_cfg: TransformerConfig | None = None) -> dict:
@@ -310,6 +337,7 @@ def run_levers(levers: dict = LEVERS, device: str = "cpu", batch_size: int = 16,
         if device.type == "cpu": entry["peak_step_bytes"] = peak_training_memory(model, batch_size, context, amp)
         entry["generate"] = time_generation(model, positions, device, tokens=16)
         if cls is MiniLiquidGPT: entry["plastic_update_s"] = time_plastic_update(model, device)
+        else: entry["head"] = time_head(model, batch_size, context, device, amp)
         entry["seconds"] = time.perf_counter() - t0
         result["rows"][name] = entry
     return result
@@ -333,6 +361,13 @@ def format_levers(result: dict) -> str:
                      + (f"{peak / 2**20:9,.0f} {peak / base_peak:6.2f} " if peak else f"{'-':>9s} {'-':>6s} ")
                      + f"{gen:13,.1f} {gen * base['generate'][mid]['s_per_token']:6.2f} {flat:10.2f} "
                      + (f"{e['plastic_update_s'] * 1e3:10.3f}" if "plastic_update_s" in e else f"{'-':>10s}"))
+    if "head" in base:   # results saved before the head was timed have no such entry
+        head, step, gen = base["head"], base["train"]["step_s"], base["generate"][mid]["s_per_token"]
+        lines += ["", f"the shared tied head alone: {head['train_s']:.2f} s of the transformer's {step:.2f} s training step "
+                  f"({head['train_s'] / step:.0%}), {head['decode_s'] * 1e3:.2f} ms of its {gen * 1e3:.2f} ms per token at {mid} "
+                  f"({head['decode_s'] / gen:.0%})",
+                  f"so with layers that cost nothing a liquid model of this size would reach at most {step / head['train_s']:.2f}x "
+                  f"the transformer's training speed and {gen / head['decode_s']:.2f}x its generation speed"]
     return "\n".join(lines)
 
 # %% ../nbs/11_bench.ipynb #a0e3ece8
