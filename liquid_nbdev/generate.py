@@ -61,6 +61,11 @@ def read_prompt(model, prompt_ids: list[int], max_new_tokens: int, temperature: 
                 top_p: float | None, seed: int | None, plasticity: bool, state: LiquidState | None = None):
     "Check the sampling settings, then read the prompt (the prefill). Returns its logits `(1, T, V)`, the state and the sampler's generator."
     if not prompt_ids: raise LiquidError("empty prompt: prompt_ids has no token to start from. Pass at least one id.")
+    vocab_size = model.cfg.vocab_size
+    if not all(0 <= i < vocab_size for i in prompt_ids):
+        bad = next(i for i in prompt_ids if not 0 <= i < vocab_size)
+        raise LiquidError(f"prompt token id {bad} is outside this model's vocabulary of {vocab_size} ids. The GPT-2 "
+                          "tokenizer needs vocab_size=50257: use a model built with it, or pass ids below the vocabulary size.")
     check_sampling(temperature, top_k, top_p, max_new_tokens)
     model.eval()
     device = next(model.parameters()).device
