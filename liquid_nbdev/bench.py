@@ -245,11 +245,11 @@ def plot_benchmark(result: dict, path: str | Path | None = None):
 
 # %% ../nbs/11_bench.ipynb #8e83fe37
 LEVERS = {
-    "reference (1 head, eager)": {},
+    "reference (1 head, eager)": {"plastic_heads": 1},
     "4 plastic heads": {"plastic_heads": 4},
     "4 heads + compiled step": {"plastic_heads": 4, "compile_step": True},
-    "4 heads + recompute 16": {"plastic_heads": 4, "checkpoint_segment": 16},
-    "4 heads + compiled + recompute 16": {"plastic_heads": 4, "compile_step": True, "checkpoint_segment": 16},
+    "4 heads + recompute 64": {"plastic_heads": 4, "checkpoint_segment": 64},
+    "4 heads + compiled + recompute 64": {"plastic_heads": 4, "compile_step": True, "checkpoint_segment": 64},
 }
 
 def _status_bytes(field: str) -> int:

@@ -38,7 +38,7 @@ class ModelConfig:
     tau_min: float = 1.0         # lower bound of every time constant
     alpha_init: float = 0.01     # initial plasticity coefficients are uniform in [-alpha_init, alpha_init]
     eta_init: float = 0.1        # initial plasticity rate
-    plastic_heads: int = 1       # heads of each plastic synapse: block-diagonal traces, one rate per head (see `PlasticSynapse`)
+    plastic_heads: int = 4       # heads of each plastic synapse: block-diagonal traces, one rate per head (see `PlasticSynapse`)
     checkpoint_segment: int = 0  # tokens per recomputed segment when training; 0 stores every step (see `LiquidODE`)
     compile_step: bool = False   # compile each layer's per-token step with torch.compile (see `LiquidODE`)
 
