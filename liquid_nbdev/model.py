@@ -220,6 +220,13 @@ def _check_state(self: MiniLiquidGPT, state: LiquidState, B: int):
     if len(state.h) != len(self.blocks) or state.h[0].shape[0] != B:
         raise LiquidError(f"state is for {len(state.h)} layers and batch {state.h[0].shape[0]}, "
                           f"but the model has {len(self.blocks)} layers and the input batch is {B}. Pass state=None to start fresh.")
+    for i, (block, h, hebb) in enumerate(zip(self.blocks, state.h, state.hebb)):
+        syn = block.liquid.cell.recurrent
+        want_h, want_hebb = (B, syn.n_post), ((B, syn.heads, syn.d_post, syn.d_pre) if syn.plastic else None)
+        got_h, got_hebb = tuple(h.shape), (None if hebb is None else tuple(hebb.shape))
+        if got_h != want_h or got_hebb != want_hebb:
+            raise LiquidError(f"state of layer {i} has shapes {got_h} and {got_hebb}, but this model expects {want_h} and "
+                              f"{want_hebb}: it comes from a model with other settings. Pass state=None to start fresh.")
 
 # %% ../nbs/03_model.ipynb #ef000355
 @patch
@@ -241,7 +248,10 @@ def decode_step(self: MiniLiquidGPT,
                 state: LiquidState | None = None,  # carried state; None starts from zeros at position 0
                 plasticity: bool = True):          # read and write the Hebbian traces
     "Read one token per sequence without autograd. Returns the next-token logits `(B, vocab_size)` and the new state."
-    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. Use forward for longer input.")
+    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. "
+                                         "Pass idx[:, 0] for a (B, 1) tensor, or use forward for longer input.")
+    if idx.is_floating_point() or (idx.numel() and not 0 <= int(idx.min()) <= int(idx.max()) < self.cfg.vocab_size):
+        raise LiquidError(f"decode_step needs integer token ids in [0, {self.cfg.vocab_size}), got dtype {idx.dtype} and values {idx.tolist()[:8]}.")
     if state is None: state = self.initial_state(idx.shape[0], idx.device)
     self._check_state(state, idx.shape[0])
     d = self.cfg.d_model

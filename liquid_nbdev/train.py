@@ -179,6 +179,9 @@ def load_weights(model, meta: dict, device: str = "cpu"):
     try:
         missing, unexpected = load_model(model, str(Path(meta["path"]) / "model.safetensors"), strict=False, device=str(device))
     except (SafetensorError, OSError, RuntimeError) as e:
+        if "size mismatch" in str(e):   # the file reads fine, but its shapes are for other model settings
+            raise LiquidError(f"checkpoint '{meta['path']}' does not fit this model's settings ({str(e)[:300]}). "
+                              "Build the model from the checkpoint's own model_config, or resume with the same model settings.") from None
         raise LiquidError(f"checkpoint '{meta['path']}' is corrupt: model.safetensors could not be read ({e}). "
                           "Use another checkpoint (best/ or last/) or retrain.") from None
     if missing or unexpected:
@@ -240,8 +243,15 @@ def _log_metrics(out: Path, row: dict):
     with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(row) + "\n")
 
 # %% ../nbs/06_train.ipynb #89ae8976
-def _restore(out: Path, model, optimizer, scaler, device):
+def _restore(out: Path, run_model, model, optimizer, scaler, device):
     meta = read_checkpoint_info(out / "last")
+    # A default that changed between versions (plastic_heads, for one) must not silently build another model.
+    saved, now = meta.get("model_config", {}), asdict(run_model)
+    differ = {k: saved[k] for k in now if k in saved and saved[k] != now[k]}
+    if differ:
+        raise LiquidError(f"cannot resume '{out}': its checkpoint was trained with other model settings ("
+                          + ", ".join(f"{k}: checkpoint {v!r}, config {now[k]!r}" for k, v in differ.items())
+                          + "). Resume with --overrides " + " ".join(f"model.{k}={v}" for k, v in differ.items()) + ".")
     load_weights(model, meta, device)
     load_optimizer_state(optimizer, out / "last", meta)
     if scaler is not None and meta.get("scaler"): scaler.load_state_dict(meta["scaler"])
@@ -260,7 +270,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
     optimizer = make_optimizer(model, cfg)
     scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
     step, best_val, tokens_seen = 0, float("inf"), 0
-    if resume: step, best_val, tokens_seen = _restore(out, model, optimizer, scaler, device)
+    if resume: step, best_val, tokens_seen = _restore(out, run.model, model, optimizer, scaler, device)
     elif (out / "last").exists():
         raise LiquidError(f"'{out}' already contains a run. Pass --resume to continue it or --out with a new folder.")
     out.mkdir(parents=True, exist_ok=True)

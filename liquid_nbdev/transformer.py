@@ -141,7 +141,10 @@ def forward(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, targ
 @torch.no_grad()
 def decode_step(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, plasticity: bool = True):
     "Read one token per sequence, `idx` `(B,)`, like `MiniLiquidGPT.decode_step`. Returns logits `(B, vocab_size)` and the new cache."
-    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. Use forward for longer input.")
+    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. "
+                                         "Pass idx[:, 0] for a (B, 1) tensor, or use forward for longer input.")
+    if state is not None and state.k[0].shape[0] != idx.shape[0]:
+        raise LiquidError(f"the cache is for batch {state.k[0].shape[0]}, but the input batch is {idx.shape[0]}. Pass state=None to start fresh.")
     logits, _, state = self(idx[:, None], state)
     return logits[:, 0], state
 
