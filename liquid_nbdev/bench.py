@@ -342,12 +342,16 @@ def run_levers(levers: dict = LEVERS, device: str = "cpu", batch_size: int = 16,
         result["rows"][name] = entry
     return result
 
+def _position_1024(generate: dict):
+    "Key of position 1024 in a `time_generation` result (an int, or a str when read from JSON), else the last key."
+    return next((k for k in generate if int(k) == 1024), list(generate)[-1])
+
 def format_levers(result: dict) -> str:
     "Render `run_levers` as a table; ratios are against the transformer (higher is better for tokens/s, lower for memory)."
     m, rows = result["machine"], result["rows"]
     base = rows["transformer"]
     first, last = list(base["generate"])[0], list(base["generate"])[-1]
-    mid = next((k for k in base["generate"] if int(k) == 1024), last)   # int keys, or str keys read from JSON
+    mid = _position_1024(base["generate"])
     lines = [f"{m['cpu']} | {m['cores']} cores, {m['torch_threads']} torch threads | torch {m['torch']}",
              f"command: {m['command']} | batch {result['batch_size']} x {result['context']} | amp {result['amp']}", "",
              f"{'model':36s} {'train tok/s':>11s} {'ratio':>6s} {'saved MiB':>10s} {'peak MiB':>9s} {'ratio':>6s} "
@@ -374,7 +378,7 @@ def format_levers(result: dict) -> str:
 def plot_levers(result: dict, path: str | Path | None = None):
     "Bar charts of each row of `run_levers` against the transformer: training tokens/s, peak memory, generation tokens/s."
     rows, base = result["rows"], result["rows"]["transformer"]
-    mid = next((k for k in base["generate"] if int(k) == 1024), list(base["generate"])[-1])   # int keys, or str from JSON
+    mid = _position_1024(base["generate"])
     names = list(rows)
     panels = [("training tokens/s", [rows[n]["train"]["tok_s"] / base["train"]["tok_s"] for n in names], "higher is better"),
               ("peak training memory", [(rows[n].get("peak_step_bytes") or 0) / (base.get("peak_step_bytes") or 1) for n in names], "lower is better"),

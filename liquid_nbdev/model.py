@@ -17,7 +17,8 @@ from .cell import SOLVERS, LiquidODE
 from .core import CompileWithFallback, LiquidError, TiedHead
 
 # %% auto #0
-__all__ = ['ModelConfig', 'dataclass_from_dict', 'sinusoidal_positions', 'LiquidState', 'LiquidBlock', 'MiniLiquidGPT']
+__all__ = ['ModelConfig', 'dataclass_from_dict', 'sinusoidal_positions', 'LiquidState', 'LiquidBlock', 'MiniLiquidGPT',
+           'check_decode_ids']
 
 # %% ../nbs/03_model.ipynb #a7fb67bb
 @dataclass
@@ -217,6 +218,7 @@ def forward(self: MiniLiquidGPT,
 
 @patch
 def _check_state(self: MiniLiquidGPT, state: LiquidState, B: int):
+    "Raise `LiquidError` when `state` does not fit this model's layers and shapes at batch size `B`."
     if len(state.h) != len(self.blocks) or state.h[0].shape[0] != B:
         raise LiquidError(f"state is for {len(state.h)} layers and batch {state.h[0].shape[0]}, "
                           f"but the model has {len(self.blocks)} layers and the input batch is {B}. Pass state=None to start fresh.")
@@ -241,6 +243,15 @@ def decode_layers(self: MiniLiquidGPT, x: torch.Tensor, hs: list, hebbs: list, p
         new_h.append(h); new_hebb.append(hebb)
     return self.ln_f(x), new_h, new_hebb
 
+def check_decode_ids(idx: torch.Tensor, vocab_size: int):
+    "Raise `LiquidError` unless `idx` is one integer token id per sequence, `(B,)`, each in `[0, vocab_size)`."
+    if idx.dim() != 1:
+        raise LiquidError(f"invalid idx shape {tuple(idx.shape)} for decode_step: expected one token id per sequence, shape (B,). "
+                          "Pass idx[:, 0] for a (B, 1) tensor, or use forward for longer input.")
+    if idx.is_floating_point() or (idx.numel() and not 0 <= idx.min().item() <= idx.max().item() < vocab_size):
+        raise LiquidError(f"invalid token ids for decode_step: expected integer token ids in [0, {vocab_size}), "
+                          f"got dtype {idx.dtype} and values {idx.tolist()[:8]}.")
+
 @patch
 @torch.no_grad()
 def decode_step(self: MiniLiquidGPT,
@@ -248,10 +259,7 @@ def decode_step(self: MiniLiquidGPT,
                 state: LiquidState | None = None,  # carried state; None starts from zeros at position 0
                 plasticity: bool = True):          # read and write the Hebbian traces
     "Read one token per sequence without autograd. Returns the next-token logits `(B, vocab_size)` and the new state."
-    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. "
-                                         "Pass idx[:, 0] for a (B, 1) tensor, or use forward for longer input.")
-    if idx.is_floating_point() or (idx.numel() and not 0 <= int(idx.min()) <= int(idx.max()) < self.cfg.vocab_size):
-        raise LiquidError(f"decode_step needs integer token ids in [0, {self.cfg.vocab_size}), got dtype {idx.dtype} and values {idx.tolist()[:8]}.")
+    check_decode_ids(idx, self.cfg.vocab_size)
     if state is None: state = self.initial_state(idx.shape[0], idx.device)
     self._check_state(state, idx.shape[0])
     d = self.cfg.d_model

@@ -243,10 +243,10 @@ def _log_metrics(out: Path, row: dict):
     with open(out / "metrics.jsonl", "a") as f: f.write(json.dumps(row) + "\n")
 
 # %% ../nbs/06_train.ipynb #89ae8976
-def _restore(out: Path, run_model, model, optimizer, scaler, device):
+def _restore(out: Path, model, optimizer, scaler, device):
     meta = read_checkpoint_info(out / "last")
-    # A default that changed between versions (plastic_heads, for one) must not silently build another model.
-    saved, now = meta.get("model_config", {}), asdict(run_model)
+    # A changed default (plastic_heads, for one) must not silently resume into a model of other settings.
+    saved, now = meta.get("model_config", {}), asdict(model.cfg)
     differ = {k: saved[k] for k in now if k in saved and saved[k] != now[k]}
     if differ:
         raise LiquidError(f"cannot resume '{out}': its checkpoint was trained with other model settings ("
@@ -270,7 +270,7 @@ def train(run: RunConfig, out: str | Path, resume: bool = False, progress: bool 
     optimizer = make_optimizer(model, cfg)
     scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
     step, best_val, tokens_seen = 0, float("inf"), 0
-    if resume: step, best_val, tokens_seen = _restore(out, run.model, model, optimizer, scaler, device)
+    if resume: step, best_val, tokens_seen = _restore(out, model, optimizer, scaler, device)
     elif (out / "last").exists():
         raise LiquidError(f"'{out}' already contains a run. Pass --resume to continue it or --out with a new folder.")
     out.mkdir(parents=True, exist_ok=True)

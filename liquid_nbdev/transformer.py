@@ -14,7 +14,7 @@ from fastcore.basics import patch
 from torch import nn
 
 from .core import LiquidError, TiedHead
-from .model import sinusoidal_positions
+from .model import check_decode_ids, sinusoidal_positions
 
 # %% auto #0
 __all__ = ['TransformerConfig', 'KVCache', 'CausalSelfAttention', 'TransformerBlock', 'MiniGPT']
@@ -141,8 +141,7 @@ def forward(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, targ
 @torch.no_grad()
 def decode_step(self: MiniGPT, idx: torch.Tensor, state: KVCache | None = None, plasticity: bool = True):
     "Read one token per sequence, `idx` `(B,)`, like `MiniLiquidGPT.decode_step`. Returns logits `(B, vocab_size)` and the new cache."
-    if idx.dim() != 1: raise LiquidError(f"decode_step reads one token per sequence, shape (B,); got shape {tuple(idx.shape)}. "
-                                         "Pass idx[:, 0] for a (B, 1) tensor, or use forward for longer input.")
+    check_decode_ids(idx, self.cfg.vocab_size)
     if state is not None and state.k[0].shape[0] != idx.shape[0]:
         raise LiquidError(f"the cache is for batch {state.k[0].shape[0]}, but the input batch is {idx.shape[0]}. Pass state=None to start fresh.")
     logits, _, state = self(idx[:, None], state)
