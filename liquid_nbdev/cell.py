@@ -149,5 +149,5 @@ class LiquidODE(nn.Module):
         if self._compiled is None:
             object.__setattr__(self, "_compiled", CompileWithFallback(self.cell.forward, "the liquid step", "compile_step"))
         out = self._compiled(u, h, hebb, plasticity)
-        if self._compiled.failed: self.compile_step = False   # segments may stop recomputing early again
+        if self._compiled.failed: self.compile_step = False   # eager from now on, so recomputed segments may stop early again
         return out

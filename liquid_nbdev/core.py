@@ -82,8 +82,8 @@ class TiedHead:
 # %% ../nbs/00_core.ipynb #8737f118
 class CompileWithFallback:
     "Call `fn` through `torch.compile`; if compiling fails, warn once and call `fn` eagerly from then on."
-    def __init__(self, fn, what: str, flag: str, backend="inductor"):
-        self.fn, self.what, self.flag, self.backend = fn, what, flag, backend   # `flag`: the setting that turns it off
+    def __init__(self, fn, description: str, flag: str, backend="inductor"):
+        self.fn, self.description, self.flag, self.backend = fn, description, flag, backend   # `flag`: the setting that turns it off
         self.compiled, self.failed = None, False
 
     def __call__(self, *args):
@@ -92,7 +92,7 @@ class CompileWithFallback:
         try:
             return self.compiled(*args)
         except torch._dynamo.exc.BackendCompilerFailed as e:   # no C++ compiler, for one
-            warnings.warn(f"torch.compile of {self.what} failed ({type(e).__name__}: {str(e)[:200]}); "
+            warnings.warn(f"torch.compile of {self.description} failed ({type(e).__name__}: {str(e)[:200]}); "
                           f"running it eagerly from now on. Set {self.flag}=False to silence this.")
             self.failed = True
             return self.fn(*args)
